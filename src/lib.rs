@@ -1,1 +1,222 @@
-//! sesame
+//! sesame: resolve, validate and inject secrets, then run the real program.
+//!
+//! The data flows one way, one module a stage:
+//!
+//! ```text
+//! cli + settings ─▶ manifest ─▶ resolve ─▶ validate ─▶ inject ─▶ launch
+//!                                                    └▶ check (report instead of launch)
+//! ```
+//!
+//! `read` opens files that may be FIFOs, devices or worse; `secret` is the value type
+//! that cannot be printed; `error` maps every failure to its exit code; `log` writes
+//! sesame's own lines to stderr.
+
+pub mod check;
+pub mod cli;
+pub mod env;
+pub mod error;
+pub mod formats;
+pub mod inject;
+pub mod launch;
+pub mod log;
+pub mod manifest;
+pub mod read;
+pub mod resolve;
+pub mod secret;
+pub mod settings;
+pub mod strength;
+pub mod validate;
+
+use cli::{Action, Cli};
+use env::Environment;
+use error::{Error, exit};
+use manifest::Manifest;
+use resolve::{Context, Outcome};
+use settings::Settings;
+use std::path::PathBuf;
+use std::time::SystemTime;
+use validate::{Report, Severity};
+
+/// Runs sesame with the process's arguments and environment; returns the exit code
+/// (when it returns at all: a successful launch replaces the process).
+pub fn run() -> i32 {
+    install_panic_hook();
+    // While sesame holds secrets, no other process of the same uid may ptrace it or
+    // read its memory, and it leaves no core dump. `execve` resets this for the child.
+    let _ = nix::sys::prctl::set_dumpable(false);
+
+    let cli = match Cli::parse_args(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    exit::OK
+                }
+                _ => exit::USAGE,
+            };
+        }
+    };
+    let env = Environment::capture();
+    let settings = match Settings::new(&cli.options, &env) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("sesame: error: {e}");
+            return e.exit_code();
+        }
+    };
+    let quiet = matches!(&cli.action, Some(Action::Check(c)) if c.quiet);
+    log::init(settings.log_format, (!quiet).then_some(settings.log_level));
+
+    match main_job(&cli, &settings, &env) {
+        Ok(code) => code,
+        Err(e) => {
+            if !matches!(e, Error::Secrets { .. }) {
+                for line in e.to_string().lines() {
+                    tracing::error!("{line}");
+                }
+            } else {
+                tracing::error!("{e}");
+            }
+            e.exit_code()
+        }
+    }
+}
+
+/// Prints a panic as an internal error without its payload (which could quote data)
+/// and exits 70, as SPEC §9 says a bug should.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("sesame: error: internal error{at} (a bug; please report it)");
+        std::process::exit(exit::INTERNAL);
+    }));
+}
+
+fn load_manifest(settings: &Settings) -> Result<Manifest, Error> {
+    if settings.file_env && !settings.manifest_named && !settings.manifest.exists() {
+        return Ok(Manifest::default());
+    }
+    Manifest::load(&settings.manifest)
+}
+
+/// Everything after argument parsing: manifest, resolution, validation, then either
+/// the report of `check` or the launch.
+fn main_job(cli: &Cli, settings: &Settings, env: &Environment) -> Result<i32, Error> {
+    let command = match (&cli.action, cli.command()) {
+        (Some(Action::Check(_)), _) => None,
+        (None, Some(argv)) => Some(argv),
+        (None, None) => {
+            return Err(Error::Usage(
+                "no command given (usage: sesame [OPTIONS] [--] COMMAND [ARG]...; see --help)"
+                    .into(),
+            ));
+        }
+    };
+    let manifest = load_manifest(settings)?;
+    if let (Some(e), Some(known)) = (&settings.environment, &manifest.environments)
+        && !known.contains(e)
+    {
+        return Err(Error::Manifest(format!(
+            "environment {e:?} is not one of the manifest's environments ({})",
+            known.join(", ")
+        )));
+    }
+    let mut specs = manifest.secrets.clone();
+    if settings.file_env {
+        specs.extend(resolve::file_env_specs(&manifest, env));
+    }
+    let ctx = Context {
+        secrets_dir: settings
+            .secrets_dir
+            .clone()
+            .or_else(|| manifest.secrets_dir.clone())
+            .unwrap_or_else(|| PathBuf::from(settings::DEFAULT_SECRETS_DIR)),
+        environment: settings.environment.as_deref(),
+        env,
+        max_file_size: manifest.max_file_size,
+    };
+    let resolved = resolve::resolve_all(&specs, &ctx);
+    let report = validate::validate(
+        resolved,
+        &validate::Options {
+            environment: settings.environment.as_deref(),
+            strict: settings.strict,
+            max_mode: manifest.max_mode,
+            now: SystemTime::now(),
+        },
+    );
+
+    if let Some(Action::Check(args)) = &cli.action {
+        return check::print(args, &report, &ctx);
+    }
+    log_findings(&report);
+    if report.errors > 0 {
+        return Err(Error::Secrets {
+            errors: report.errors,
+        });
+    }
+    log_summary(&report);
+
+    let child_env =
+        inject::child_environment(&manifest, env, &report, settings.environment.as_deref());
+    inject::write_files(&report, None)?;
+    let cmd = launch::Command::new(command.unwrap_or_default(), child_env)?;
+    drop(report);
+    Err(cmd.exec())
+}
+
+/// One line a problem: errors first, so they are not lost under warnings.
+fn log_findings(report: &Report) {
+    for severity in [Severity::Error, Severity::Warning] {
+        for v in &report.verdicts {
+            for f in v.findings.iter().filter(|f| f.severity == severity) {
+                match severity {
+                    Severity::Error => {
+                        tracing::error!(secret = v.name(), "{}: {}", v.name(), f.message)
+                    }
+                    Severity::Warning => {
+                        tracing::warn!(secret = v.name(), "{}: {}", v.name(), f.message)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The start-up summary (SPEC §10), and at debug level one line a secret.
+fn log_summary(report: &Report) {
+    let mut kinds: Vec<(&str, usize)> = Vec::new();
+    let mut absent = Vec::new();
+    for v in &report.verdicts {
+        match &v.resolved.outcome {
+            Outcome::Found(f) => {
+                tracing::debug!(
+                    secret = v.name(),
+                    source = f.origin.kind(),
+                    "{}: from {}",
+                    v.name(),
+                    f.origin
+                );
+                match kinds.iter_mut().find(|(k, _)| *k == f.origin.kind()) {
+                    Some((_, n)) => *n += 1,
+                    None => kinds.push((f.origin.kind(), 1)),
+                }
+            }
+            _ => absent.push(v.name()),
+        }
+    }
+    let ready: usize = kinds.iter().map(|(_, n)| n).sum();
+    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let mut line = format!("{ready} secret{} ready", if ready == 1 { "" } else { "s" });
+    if !kinds.is_empty() {
+        line.push_str(&format!(" ({})", kinds.join(", ")));
+    }
+    if !absent.is_empty() {
+        line.push_str(&format!("; absent: {}", absent.join(", ")));
+    }
+    tracing::info!(ready, "{line}");
+}

@@ -1,0 +1,215 @@
+//! `sesame check` (SPEC §7): the same resolution and validation as a launch, printed as
+//! a report instead of acted on. Used by people at a terminal, and by `HEALTHCHECK`
+//! with `--quiet`, where only the exit code speaks.
+
+use crate::cli::{CheckArgs, ReportFormat};
+use crate::error::{Error, exit};
+use crate::resolve::{Context, Outcome, file_candidates};
+use crate::validate::{Report, Severity, Verdict};
+use serde_json::json;
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Prints the report as asked and returns the exit code.
+pub fn print(args: &CheckArgs, report: &Report, ctx: &Context) -> Result<i32, Error> {
+    let code = if report.errors == 0 {
+        exit::OK
+    } else {
+        exit::CONFIG
+    };
+    if args.quiet {
+        return Ok(code);
+    }
+    let text = match (&args.explain, args.format) {
+        (Some(name), format) => {
+            let v = report
+                .verdicts
+                .iter()
+                .find(|v| v.name() == name)
+                .ok_or_else(|| {
+                    Error::Usage(format!("--explain {name}: no such secret in the manifest"))
+                })?;
+            explain(v, format)
+        }
+        (None, ReportFormat::Text) => table(report, &unused_files(report, ctx)),
+        (None, ReportFormat::Json) => as_json(report, &unused_files(report, ctx)),
+    };
+    let mut out = std::io::stdout().lock();
+    // A closed stdout (`sesame check | head -0`) is not sesame's problem to report.
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    Ok(code)
+}
+
+fn source(v: &Verdict) -> String {
+    match &v.resolved.outcome {
+        Outcome::Found(f) => f.origin.to_string(),
+        _ => "-".into(),
+    }
+}
+
+fn reasons(v: &Verdict) -> String {
+    v.findings
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The aligned text table, one row a secret, then unused files and a summary line.
+fn table(report: &Report, unused: &[PathBuf]) -> String {
+    let mut rows: Vec<[String; 4]> = vec![[
+        "NAME".into(),
+        "STATUS".into(),
+        "SOURCE".into(),
+        "REASON".into(),
+    ]];
+    for v in &report.verdicts {
+        rows.push([
+            v.name().to_owned(),
+            v.status.as_str().into(),
+            source(v),
+            reasons(v),
+        ]);
+    }
+    for p in unused {
+        rows.push([
+            "-".into(),
+            "unused".into(),
+            format!("file {}", p.display()),
+            "no secret uses this file".into(),
+        ]);
+    }
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    let mut out = String::new();
+    for r in &rows {
+        let line = format!("{:w0$}  {:w1$}  {:w2$}  {}", r[0], r[1], r[2], r[3]);
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for v in &report.verdicts {
+        match counts.iter_mut().find(|(s, _)| *s == v.status.as_str()) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((v.status.as_str(), 1)),
+        }
+    }
+    let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    let n = report.verdicts.len();
+    out.push_str(&format!(
+        "{n} secret{}: {}; {} error{}, {} warning{}{}\n",
+        if n == 1 { "" } else { "s" },
+        if counts.is_empty() {
+            "none".into()
+        } else {
+            counts.join(", ")
+        },
+        report.errors,
+        if report.errors == 1 { "" } else { "s" },
+        report.warnings,
+        if report.warnings == 1 { "" } else { "s" },
+        if unused.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} unused file{}",
+                unused.len(),
+                if unused.len() == 1 { "" } else { "s" }
+            )
+        },
+    ));
+    out
+}
+
+fn as_json(report: &Report, unused: &[PathBuf]) -> String {
+    let secrets: Vec<_> = report
+        .verdicts
+        .iter()
+        .map(|v| {
+            json!({
+                "name": v.name(),
+                "status": v.status.as_str(),
+                "source": match &v.resolved.outcome { Outcome::Found(f) => Some(f.origin.to_string()), _ => None },
+                "required": v.resolved.spec.requirement != crate::manifest::Requirement::Optional,
+                "problems": v.findings.iter().map(|f| json!({
+                    "severity": if f.severity == Severity::Error { "error" } else { "warning" },
+                    "message": f.message,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let doc = json!({
+        "ok": report.errors == 0,
+        "errors": report.errors,
+        "warnings": report.warnings,
+        "secrets": secrets,
+        "unused": unused.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+    });
+    format!("{doc}\n")
+}
+
+/// Every place sesame looked for one secret, in order, and what it found.
+fn explain(v: &Verdict, format: ReportFormat) -> String {
+    if format == ReportFormat::Json {
+        let looks: Vec<_> = v
+            .resolved
+            .looks
+            .iter()
+            .map(|l| json!({"place": l.place, "found": l.found}))
+            .collect();
+        let problems: Vec<_> = v.findings.iter().map(|f| f.message.clone()).collect();
+        return format!(
+            "{}\n",
+            json!({"name": v.name(), "status": v.status.as_str(), "looked": looks, "problems": problems})
+        );
+    }
+    let mut out = format!("{}: {}\n", v.name(), v.status.as_str());
+    let w = v
+        .resolved
+        .looks
+        .iter()
+        .map(|l| l.place.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (i, l) in v.resolved.looks.iter().enumerate() {
+        out.push_str(&format!("  {}. {:w$}  {}\n", i + 1, l.place, l.found));
+    }
+    if v.resolved.looks.is_empty() {
+        out.push_str("  (no source was tried)\n");
+    }
+    for f in &v.findings {
+        let level = if f.severity == Severity::Error {
+            "error"
+        } else {
+            "warning"
+        };
+        out.push_str(&format!("  {level}: {}\n", f.message));
+    }
+    out
+}
+
+/// Files in the secrets directory that no secret reads (Kubernetes' `..` entries and
+/// directories are skipped).
+fn unused_files(report: &Report, ctx: &Context) -> Vec<PathBuf> {
+    let mut used: HashSet<PathBuf> = HashSet::new();
+    for v in &report.verdicts {
+        used.extend(file_candidates(v.resolved.spec, ctx));
+        if let Outcome::Found(f) = &v.resolved.outcome
+            && let Some(p) = f.origin.path()
+        {
+            used.insert(p.to_path_buf());
+        }
+    }
+    let Ok(entries) = std::fs::read_dir(&ctx.secrets_dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_name().to_string_lossy().starts_with(".."))
+        .map(|e| e.path())
+        .filter(|p| !Path::is_dir(p) && !used.contains(p))
+        .collect();
+    out.sort();
+    out
+}

@@ -1,0 +1,127 @@
+//! Launch (SPEC §5.2): replace sesame with the command.
+//!
+//! The program is searched on the *child's* `PATH` (the one the manifest may have
+//! shaped), with `execvp`'s rules: each candidate is tried with `execve`; a missing one
+//! moves on, a permission error is remembered and the search goes on, and the verdict
+//! is 127 (nothing found) or 126 (found, but it would not run).
+
+use crate::error::{Error, exit};
+use crate::inject::ChildEnv;
+use nix::errno::Errno;
+use std::ffi::{CStr, CString, OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+/// The `PATH` used when the child's environment has none (glibc's and Docker's default).
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// A command ready to start: argv as C strings and the environment it gets.
+pub struct Command {
+    pub argv: Vec<CString>,
+    pub env: ChildEnv,
+}
+
+impl Command {
+    /// Converts `argv`; an argument with a NUL byte cannot be passed to `execve`.
+    pub fn new(argv: &[OsString], env: ChildEnv) -> Result<Self, Error> {
+        let argv = argv
+            .iter()
+            .map(|a| CString::new(a.clone().into_vec()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| Error::Usage("an argument of the command contains a NUL byte".into()))?;
+        if argv.is_empty() {
+            return Err(Error::Usage(
+                "no command given (usage: sesame [OPTIONS] [--] COMMAND [ARG]...)".into(),
+            ));
+        }
+        Ok(Command { argv, env })
+    }
+
+    /// The command's name, for messages.
+    pub fn name(&self) -> String {
+        self.argv[0].to_string_lossy().into_owned()
+    }
+
+    /// Where the program may be, in order: the name itself if it has a slash, else each
+    /// `PATH` entry joined with it (an empty entry means the current directory).
+    fn candidates(&self) -> Vec<PathBuf> {
+        let name = OsStr::from_bytes(self.argv[0].as_bytes());
+        if name.as_bytes().contains(&b'/') {
+            return vec![PathBuf::from(name)];
+        }
+        if name.is_empty() {
+            return Vec::new();
+        }
+        let path = self.env.get("PATH").unwrap_or(OsStr::new(DEFAULT_PATH));
+        path.as_bytes()
+            .split(|&b| b == b':')
+            .map(|dir| {
+                let dir = if dir.is_empty() {
+                    Path::new(".")
+                } else {
+                    Path::new(OsStr::from_bytes(dir))
+                };
+                dir.join(name)
+            })
+            .collect()
+    }
+
+    /// Replaces this process with the command. Returns only on failure.
+    pub fn exec(&self) -> Error {
+        let envp = self.env.as_cstrs();
+        let mut denied: Option<Errno> = None;
+        for candidate in self.candidates() {
+            let Ok(path) = CString::new(candidate.into_os_string().into_vec()) else {
+                continue;
+            };
+            let err = match nix::unistd::execve(&path, &self.argv, &envp) {
+                Err(e) => e,
+                Ok(never) => match never {},
+            };
+            match err {
+                // Not here: try the next PATH entry.
+                Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP => {}
+                // There but not runnable by us: remember, keep looking (execvp does the same).
+                Errno::EACCES | Errno::EPERM | Errno::EISDIR => {
+                    denied.get_or_insert(err);
+                }
+                other => return self.failure(other),
+            }
+        }
+        match denied {
+            Some(e) => self.failure(e),
+            None => Error::Launch {
+                command: self.name(),
+                reason: "command not found".into(),
+                code: exit::NOT_FOUND,
+            },
+        }
+    }
+
+    fn failure(&self, e: Errno) -> Error {
+        let reason = match e {
+            Errno::EACCES => "permission denied (not executable?)".to_owned(),
+            Errno::EISDIR => "is a directory".to_owned(),
+            Errno::ENOEXEC => {
+                "exec format error (a script without #! line, or a binary for another machine)"
+                    .to_owned()
+            }
+            e => e.desc().to_lowercase(),
+        };
+        let code = if e == Errno::ENOENT {
+            exit::NOT_FOUND
+        } else {
+            exit::NOT_EXECUTABLE
+        };
+        Error::Launch {
+            command: self.name(),
+            reason,
+            code,
+        }
+    }
+}
+
+/// C strings for a slice of `CStr`s — kept for `init`, which execs in the child.
+pub fn cstrs(v: &[CString]) -> Vec<&CStr> {
+    v.iter().map(CString::as_c_str).collect()
+}

@@ -1,0 +1,104 @@
+//! sesame's own log lines (SPEC §10): on stderr, never on stdout (that is the child's,
+//! or `check`'s report), as `sesame: LEVEL: message` or one JSON object a line.
+//!
+//! Built on `tracing`, with a formatter of our own: the stock ones print timestamps,
+//! targets and ANSI colours that a container log does not want. Fields other than the
+//! message are shown only in JSON, where a machine reads them.
+
+use crate::cli::{LogFormat, LogLevel};
+use std::fmt;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
+
+/// Installs the global logger. `None` silences everything (`check --quiet`).
+pub fn init(format: LogFormat, level: Option<LogLevel>) {
+    let max = match level {
+        None => tracing::level_filters::LevelFilter::OFF,
+        Some(LogLevel::Error) => Level::ERROR.into(),
+        Some(LogLevel::Warn) => Level::WARN.into(),
+        Some(LogLevel::Info) => Level::INFO.into(),
+        Some(LogLevel::Debug) => Level::DEBUG.into(),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(max)
+        .with_writer(std::io::stderr)
+        .event_format(Format(format))
+        .try_init();
+}
+
+struct Format(LogFormat);
+
+impl<S, N> FormatEvent<S, N> for Format
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _: &FmtContext<'_, S, N>,
+        mut w: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let level = match *event.metadata().level() {
+            Level::ERROR => "error",
+            Level::WARN => "warn",
+            Level::INFO => "info",
+            _ => "debug",
+        };
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        match self.0 {
+            LogFormat::Text => writeln!(w, "sesame: {level}: {}", fields.message),
+            LogFormat::Json => {
+                let mut obj = serde_json::Map::new();
+                obj.insert("level".into(), level.into());
+                obj.insert("message".into(), fields.message.into());
+                for (k, v) in fields.rest {
+                    obj.insert(k, v);
+                }
+                writeln!(w, "{}", serde_json::Value::Object(obj))
+            }
+        }
+    }
+}
+
+/// The message and the other fields of one event.
+#[derive(Default)]
+struct Fields {
+    message: String,
+    rest: Vec<(String, serde_json::Value)>,
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message = value.to_owned();
+        } else {
+            self.rest.push((field.name().to_owned(), value.into()));
+        }
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.rest.push((field.name().to_owned(), value.into()));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.rest.push((field.name().to_owned(), value.into()));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.rest.push((field.name().to_owned(), value.into()));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        let text = format!("{value:?}");
+        if field.name() == "message" {
+            self.message = text;
+        } else {
+            self.rest.push((field.name().to_owned(), text.into()));
+        }
+    }
+}

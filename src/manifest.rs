@@ -1,0 +1,976 @@
+//! The manifest (SPEC §2): read once, checked once, then trusted.
+//!
+//! serde reads the YAML into private `Raw*` structs that mirror the file; `validate`
+//! turns them into the public [`Manifest`], reporting every contradiction at once with
+//! the key (and the line where it can find one). After this module no other code
+//! re-checks the manifest: a [`SecretSpec`] is always coherent.
+//!
+//! The YAML parser is serde-saphyr, configured to refuse duplicate keys (a parser that
+//! keeps the last one would let a second `required: false` silently win) and to accept
+//! only `true`/`false` as booleans (`required: no` must not mean something surprising).
+
+use crate::error::Error;
+use crate::formats::Format;
+use crate::read::{ReadError, read_capped};
+use crate::secret::Secret;
+use nix::sys::signal::Signal;
+use regex_lite::Regex;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+/// Larger manifests are refused before parsing (10,000 secrets fit in well under 2 MiB).
+pub const MAX_MANIFEST_SIZE: u64 = 8 << 20;
+/// Default `max_file_size`.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 20;
+/// Default `keep_env` for `clear_env: true`.
+pub const DEFAULT_KEEP_ENV: &[&str] = &["PATH", "HOME", "HOSTNAME", "TERM", "LANG", "LC_*", "TZ"];
+
+/// Variables a secret may not be injected as: each lets whoever sets it run code in the
+/// child (the dynamic loader's `LD_*`, the shell's startup hooks) or redirect sesame.
+const DANGEROUS_NAMES: &[&str] = &[
+    "PATH",
+    "IFS",
+    "BASH_ENV",
+    "ENV",
+    "PROMPT_COMMAND",
+    "SHELLOPTS",
+    "PS4",
+];
+const DANGEROUS_PREFIXES: &[&str] = &["LD_", "DYLD_", "SESAME_"];
+
+/// Whether injecting a variable called `name` would let the child be hijacked.
+pub fn is_dangerous_name(name: &str) -> bool {
+    DANGEROUS_NAMES.contains(&name) || DANGEROUS_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// Whether `name` is a valid secret or variable name: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Where a secret may be found, in the order the manifest's `sources` gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    FileEnv,
+    File,
+    Env,
+}
+
+impl Source {
+    /// The name the manifest uses for this source.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::FileEnv => "file_env",
+            Source::File => "file",
+            Source::Env => "env",
+        }
+    }
+}
+
+/// How trailing characters are removed from a value read from a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trim {
+    /// Drop all trailing `\n` and `\r\n`, as the shell's `$(<file)` does.
+    Newline,
+    /// Drop all leading and trailing whitespace.
+    Whitespace,
+    /// Keep the bytes as they are.
+    None,
+}
+
+/// What `--watch` does when a secret's value changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnChange {
+    Restart,
+    Signal,
+    None,
+}
+
+/// Whether a secret must be present.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Requirement {
+    Required,
+    Optional,
+    /// Required only when `--environment` names one of these.
+    In(Vec<String>),
+}
+
+/// The validation rules of one secret (SPEC §4.1).
+#[derive(Clone, Debug, Default)]
+pub struct Rules {
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+    /// Compiled as `^(?:pattern)$`, so it must match the whole value.
+    pub pattern: Option<(String, Regex)>,
+    pub format: Option<Format>,
+    pub decoded_bytes: Option<usize>,
+    pub min_key_bits: Option<u32>,
+    pub min_entropy_bits: Option<f64>,
+    pub forbid: Vec<String>,
+}
+
+/// `generate:` — how `sesame generate` makes a value.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Generate {
+    pub length: usize,
+    pub charset: Charset,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Charset {
+    Alphanumeric,
+    Base64,
+    Base64url,
+    Hex,
+}
+
+/// One secret, fully checked.
+#[derive(Clone, Debug)]
+pub struct SecretSpec {
+    pub name: String,
+    pub description: Option<String>,
+    pub requirement: Requirement,
+    /// Lookup order for this secret (the manifest's `sources`).
+    pub sources: Vec<Source>,
+    /// Relative path inside the secrets directory; `None` means `NAME`, then lowercase.
+    pub file: Option<PathBuf>,
+    /// The variable read by the `env` source; `<env>_FILE` is the `file_env` variable.
+    pub env: String,
+    /// The variable the child gets, if any.
+    pub inject_env: Option<String>,
+    /// Where the value is also written for the child, and with which mode.
+    pub inject_file: Option<(PathBuf, u32)>,
+    pub default: Option<Secret>,
+    pub trim: Trim,
+    pub rules: Rules,
+    pub max_age_days: Option<u32>,
+    pub generate: Option<Generate>,
+}
+
+impl SecretSpec {
+    /// Whether the secret must be present in `environment`.
+    pub fn is_required(&self, environment: Option<&str>) -> bool {
+        match &self.requirement {
+            Requirement::Required => true,
+            Requirement::Optional => false,
+            Requirement::In(envs) => environment.is_some_and(|e| envs.iter().any(|x| x == e)),
+        }
+    }
+
+    /// A secret made for `--file-env`: `X_FILE` read into `X`, no rules (SPEC §3.5).
+    pub fn from_file_env(name: &str) -> Self {
+        SecretSpec {
+            name: name.to_owned(),
+            description: None,
+            requirement: Requirement::Required,
+            sources: vec![Source::FileEnv],
+            file: None,
+            env: name.to_owned(),
+            inject_env: Some(name.to_owned()),
+            inject_file: None,
+            default: None,
+            trim: Trim::Newline,
+            rules: Rules::default(),
+            max_age_days: None,
+            generate: None,
+        }
+    }
+}
+
+/// The whole manifest, fully checked.
+#[derive(Clone, Debug)]
+pub struct Manifest {
+    /// Where it was read from; `None` for the empty manifest of `--file-env` alone.
+    pub path: Option<PathBuf>,
+    pub secrets_dir: Option<PathBuf>,
+    pub scrub: bool,
+    pub max_file_size: u64,
+    pub max_mode: Option<u32>,
+    pub environments: Option<Vec<String>>,
+    pub clear_env: bool,
+    pub keep_env: Vec<String>,
+    pub on_change: OnChange,
+    pub on_change_signal: Signal,
+    pub restart_grace: Duration,
+    pub secrets: Vec<SecretSpec>,
+}
+
+impl Default for Manifest {
+    /// The manifest sesame runs with under `--file-env` when there is no file.
+    fn default() -> Self {
+        Manifest {
+            path: None,
+            secrets_dir: None,
+            scrub: true,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            max_mode: None,
+            environments: None,
+            clear_env: false,
+            keep_env: DEFAULT_KEEP_ENV.iter().map(|s| s.to_string()).collect(),
+            on_change: OnChange::Restart,
+            on_change_signal: Signal::SIGHUP,
+            restart_grace: Duration::from_secs(10),
+            secrets: Vec::new(),
+        }
+    }
+}
+
+impl Manifest {
+    /// Reads and checks the manifest at `path`.
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        let shown = path.display();
+        let (bytes, _) = read_capped(path, MAX_MANIFEST_SIZE).map_err(|e| match e {
+            ReadError::NotFound => Error::Manifest(format!("manifest {shown}: no such file")),
+            e => Error::Manifest(format!("manifest {shown}: {e}")),
+        })?;
+        let text = std::str::from_utf8(&bytes).map_err(|e| {
+            Error::Manifest(format!(
+                "manifest {shown}: not valid UTF-8 (byte {})",
+                e.valid_up_to()
+            ))
+        })?;
+        Self::parse(text, Some(path))
+    }
+
+    /// Parses and checks manifest text; `path` is only used in messages.
+    pub fn parse(text: &str, path: Option<&Path>) -> Result<Self, Error> {
+        let shown = path.map_or_else(|| "<manifest>".to_owned(), |p| p.display().to_string());
+        let options = serde_saphyr::options! {
+            duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+            strict_booleans: true,
+            // The snippet would quote manifest lines; a `default:` could be sensitive.
+            with_snippet: false,
+        };
+        let raw: RawManifest = serde_saphyr::from_str_with_options(text, options)
+            .map_err(|e| Error::Manifest(parse_error(&shown, text, &e)))?;
+        raw.validate(path, text).map_err(|problems| {
+            Error::Manifest(
+                problems
+                    .into_iter()
+                    .map(|(line, msg)| match line {
+                        Some(l) => format!("manifest {shown}:{l}: {msg}"),
+                        None => format!("manifest {shown}: {msg}"),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+        })
+    }
+}
+
+/// Formats a parser error as `manifest FILE:LINE:COLUMN: KEY: reason`.
+fn parse_error(shown: &str, text: &str, e: &serde_saphyr::Error) -> String {
+    let full = e.to_string();
+    // The parser appends " at line L, column C" and a hint meant for programmers.
+    let reason = full.split(" at line ").next().unwrap_or(&full);
+    let reason = reason
+        .split(", set DuplicateKeyPolicy")
+        .next()
+        .unwrap_or(reason);
+    match e.location() {
+        Some(loc) => {
+            let key = key_on_line(text, loc.line() as usize)
+                .map(|k| format!("{k}: "))
+                .unwrap_or_default();
+            format!(
+                "manifest {shown}:{}:{}: {key}{reason}",
+                loc.line(),
+                loc.column()
+            )
+        }
+        None => format!("manifest {shown}: {reason}"),
+    }
+}
+
+/// The mapping key written on line `line` (1-based), if the line starts with one.
+/// Only the key is returned: the rest of the line may hold a value.
+fn key_on_line(text: &str, line: usize) -> Option<&str> {
+    let l = text.lines().nth(line.checked_sub(1)?)?;
+    let l = l.trim_start().trim_start_matches("- ");
+    let (key, _) = l.split_once(':')?;
+    let key = key.trim().trim_matches(|c| c == '"' || c == '\'');
+    (!key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+    .then_some(key)
+}
+
+/// The line (1-based) where the secret `name` is declared, for messages about it.
+fn line_of_secret(text: &str, name: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start();
+            l.len() > t.len()
+                && t.strip_prefix(name)
+                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map(|i| i + 1)
+}
+
+// ---- what serde reads --------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    version: u32,
+    secrets_dir: Option<String>,
+    sources: Option<Vec<Source>>,
+    scrub: Option<bool>,
+    max_file_size: Option<Size>,
+    max_mode: Option<Mode>,
+    environments: Option<Vec<String>>,
+    clear_env: Option<bool>,
+    keep_env: Option<Vec<String>>,
+    on_change: Option<OnChange>,
+    on_change_signal: Option<String>,
+    restart_grace: Option<Seconds>,
+    secrets: OrderedSecrets,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecret {
+    description: Option<String>,
+    required: Option<bool>,
+    required_in: Option<Vec<String>>,
+    file: Option<String>,
+    env: Option<String>,
+    inject: Option<RawInject>,
+    default: Option<String>,
+    trim: Option<Trim>,
+    min_length: Option<usize>,
+    max_length: Option<usize>,
+    pattern: Option<String>,
+    format: Option<Format>,
+    decoded_bytes: Option<usize>,
+    min_key_bits: Option<u32>,
+    min_entropy_bits: Option<f64>,
+    forbid: Option<Vec<String>>,
+    max_age_days: Option<u32>,
+    generate: Option<Generate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInject {
+    env: Option<InjectEnv>,
+    file: Option<String>,
+    mode: Option<Mode>,
+}
+
+/// The secrets in the order the file gives them (reports follow that order).
+struct OrderedSecrets(Vec<(String, RawSecret)>);
+
+impl<'de> Deserialize<'de> for OrderedSecrets {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OrderedSecrets;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping from secret names to their settings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, Option<RawSecret>>()? {
+                    // `NAME:` with nothing after it means "all defaults".
+                    out.push((k, v.unwrap_or_else(RawSecret::empty)));
+                }
+                Ok(OrderedSecrets(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl RawSecret {
+    fn empty() -> Self {
+        RawSecret {
+            description: None,
+            required: None,
+            required_in: None,
+            file: None,
+            env: None,
+            inject: None,
+            default: None,
+            trim: None,
+            min_length: None,
+            max_length: None,
+            pattern: None,
+            format: None,
+            decoded_bytes: None,
+            min_key_bits: None,
+            min_entropy_bits: None,
+            forbid: None,
+            max_age_days: None,
+            generate: None,
+        }
+    }
+}
+
+/// `inject.env`: a variable name, or `false` for none.
+enum InjectEnv {
+    Name(String),
+    Default,
+    Off,
+}
+
+impl<'de> Deserialize<'de> for InjectEnv {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = InjectEnv;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a variable name, or false")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<InjectEnv, E> {
+                Ok(if v {
+                    InjectEnv::Default
+                } else {
+                    InjectEnv::Off
+                })
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<InjectEnv, E> {
+                Ok(InjectEnv::Name(v.to_owned()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A size: plain bytes, or a number with `B`, `KiB` or `MiB`.
+struct Size(u64);
+
+impl<'de> Deserialize<'de> for Size {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Size;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a size such as 1048576, 512KiB or 1MiB")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Size, E> {
+                Ok(Size(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Size, E> {
+                u64::try_from(v)
+                    .map(Size)
+                    .map_err(|_| E::custom("a size cannot be negative"))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Size, E> {
+                parse_size(v).map(Size).ok_or_else(|| {
+                    E::custom(format!(
+                        "{v:?} is not a size (use bytes, or a number with KiB or MiB)"
+                    ))
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn parse_size(v: &str) -> Option<u64> {
+    let v = v.trim();
+    let digits = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (num, unit) = v.split_at(digits);
+    let num: u64 = num.parse().ok()?;
+    let mult = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        _ => return None,
+    };
+    num.checked_mul(mult)
+}
+
+/// A file mode written as an octal string, e.g. `"0640"`.
+struct Mode(u32);
+
+impl<'de> Deserialize<'de> for Mode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Mode;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an octal mode in quotes, such as \"0640\"")
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Mode, E> {
+                // YAML reads 0640 as the decimal number 640: refuse rather than guess.
+                Err(E::custom(
+                    "write modes as quoted octal strings, such as \"0640\"",
+                ))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Mode, E> {
+                self.visit_u64(v as u64)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Mode, E> {
+                self.visit_u64(0)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Mode, E> {
+                let ok =
+                    !v.is_empty() && v.len() <= 4 && v.bytes().all(|b| (b'0'..=b'7').contains(&b));
+                ok.then(|| Mode(u32::from_str_radix(v, 8).unwrap_or(0)))
+                    .ok_or_else(|| {
+                        E::custom(format!("{v:?} is not an octal mode such as \"0640\""))
+                    })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A duration: seconds as a number, or a number with `ms`, `s`, `m` or `h`.
+struct Seconds(Duration);
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Seconds;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration such as 10s, 500ms or 2m")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Seconds, E> {
+                Ok(Seconds(Duration::from_secs(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Seconds, E> {
+                parse_duration(v).map(Seconds).ok_or_else(|| {
+                    E::custom(format!("{v:?} is not a duration such as 10s, 500ms or 2m"))
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn parse_duration(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    let digits = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (num, unit) = v.split_at(digits);
+    let n: u64 = num.parse().ok()?;
+    Some(match unit.trim() {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.checked_mul(60)?),
+        "h" => Duration::from_secs(n.checked_mul(3600)?),
+        _ => return None,
+    })
+}
+
+/// A signal name such as `SIGHUP` or `HUP`.
+fn parse_signal(v: &str) -> Option<Signal> {
+    let upper = v.trim().to_ascii_uppercase();
+    let name = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
+    name.parse().ok()
+}
+
+/// Whether `p` is a plain relative path that stays inside the directory it is joined to.
+fn is_contained(p: &Path) -> bool {
+    !p.as_os_str().is_empty()
+        && p.components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}
+
+// ---- from raw to checked ------------------------------------------------------------
+
+/// Problems found while checking: an optional line and a message that names the key.
+type Problems = Vec<(Option<usize>, String)>;
+
+impl RawManifest {
+    fn validate(self, path: Option<&Path>, text: &str) -> Result<Manifest, Problems> {
+        let mut problems: Problems = Vec::new();
+        let mut top = |msg: String| problems.push((None, msg));
+
+        if self.version != 1 {
+            top(format!(
+                "version: {} is not supported (this sesame reads version 1)",
+                self.version
+            ));
+        }
+        let sources = self
+            .sources
+            .unwrap_or_else(|| vec![Source::FileEnv, Source::File, Source::Env]);
+        if sources.is_empty() {
+            top("sources: must name at least one of file_env, file, env".into());
+        }
+        let mut seen = HashSet::new();
+        for s in &sources {
+            if !seen.insert(*s) {
+                top(format!("sources: {} is listed twice", s.name()));
+            }
+        }
+        if let Some(envs) = &self.environments {
+            let mut seen = HashSet::new();
+            for e in envs {
+                if e.is_empty()
+                    || !e
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                {
+                    top(format!(
+                        "environments: {e:?} is not a valid environment name"
+                    ));
+                } else if !seen.insert(e) {
+                    top(format!("environments: {e:?} is listed twice"));
+                }
+            }
+        }
+        let keep_env = self
+            .keep_env
+            .unwrap_or_else(|| DEFAULT_KEEP_ENV.iter().map(|s| s.to_string()).collect());
+        for k in &keep_env {
+            let name = k.strip_suffix('*').unwrap_or(k);
+            if !(is_valid_name(name) || name.is_empty() && k == "*") {
+                top(format!(
+                    "keep_env: {k:?} is not a variable name (a trailing * is allowed)"
+                ));
+            }
+        }
+        let on_change_signal = match self.on_change_signal.as_deref() {
+            None => Signal::SIGHUP,
+            Some(s) => parse_signal(s).unwrap_or_else(|| {
+                top(format!("on_change_signal: {s:?} is not a signal name"));
+                Signal::SIGHUP
+            }),
+        };
+        let secrets_dir = self.secrets_dir.map(PathBuf::from);
+        if let Some(d) = &secrets_dir
+            && d.as_os_str().is_empty()
+        {
+            top("secrets_dir: must not be empty".into());
+        }
+        let max_file_size = self.max_file_size.map_or(DEFAULT_MAX_FILE_SIZE, |s| s.0);
+        if max_file_size == 0 {
+            top("max_file_size: must be more than 0".into());
+        }
+
+        let ctx = SecretContext {
+            sources: &sources,
+            environments: self.environments.as_deref(),
+        };
+        let mut secrets = Vec::with_capacity(self.secrets.0.len());
+        let mut injected: BTreeMap<String, String> = BTreeMap::new();
+        let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
+        for (name, raw) in self.secrets.0 {
+            let line = line_of_secret(text, &name);
+            let mut here = |msg: String| problems.push((line, format!("secrets.{name}.{msg}")));
+            match raw.validate(&name, &ctx, &mut here) {
+                Some(spec) => {
+                    if let Some(var) = &spec.inject_env
+                        && let Some(other) = injected.insert(var.clone(), name.clone())
+                    {
+                        here(format!("inject.env: {var} is already injected by {other}"));
+                    }
+                    if let Some((f, _)) = &spec.inject_file
+                        && let Some(other) = files.insert(f.clone(), name.clone())
+                    {
+                        here(format!(
+                            "inject.file: {} is already written by {other}",
+                            f.display()
+                        ));
+                    }
+                    secrets.push(spec);
+                }
+                None => continue,
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Manifest {
+            path: path.map(Path::to_path_buf),
+            secrets_dir,
+            scrub: self.scrub.unwrap_or(true),
+            max_file_size,
+            max_mode: self.max_mode.map(|m| m.0),
+            environments: self.environments,
+            clear_env: self.clear_env.unwrap_or(false),
+            keep_env,
+            on_change: self.on_change.unwrap_or(OnChange::Restart),
+            on_change_signal,
+            restart_grace: self.restart_grace.map_or(Duration::from_secs(10), |s| s.0),
+            secrets,
+        })
+    }
+}
+
+struct SecretContext<'a> {
+    sources: &'a [Source],
+    environments: Option<&'a [String]>,
+}
+
+impl RawSecret {
+    /// Checks one secret; reports each problem through `bad` (which prefixes the key
+    /// path) and returns the spec only when there was none.
+    fn validate(
+        self,
+        name: &str,
+        ctx: &SecretContext,
+        bad: &mut dyn FnMut(String),
+    ) -> Option<SecretSpec> {
+        let before = std::cell::Cell::new(0usize);
+        let mut bad = |m: String| {
+            before.set(before.get() + 1);
+            bad(m)
+        };
+        let rules = self.rules(&mut bad);
+        if !is_valid_name(name) {
+            bad(
+                "name: not a valid secret name (letters, digits and _, not starting with a digit)"
+                    .into(),
+            );
+        }
+        let requirement = match (self.required, self.required_in) {
+            (Some(_), Some(_)) => {
+                bad("required_in: cannot be combined with required".into());
+                Requirement::Required
+            }
+            (None, Some(envs)) => {
+                if let Some(known) = ctx.environments {
+                    for e in envs.iter().filter(|e| !known.contains(e)) {
+                        bad(format!(
+                            "required_in: {e:?} is not one of the manifest's environments"
+                        ));
+                    }
+                }
+                Requirement::In(envs)
+            }
+            (Some(false), None) => Requirement::Optional,
+            (Some(true) | None, None) => Requirement::Required,
+        };
+        if self.default.is_some() && requirement != Requirement::Optional {
+            bad("default: only an optional secret (required: false) can have a default".into());
+        }
+        let file = self.file.map(PathBuf::from);
+        if let Some(f) = &file
+            && !is_contained(f)
+        {
+            bad("file: must be a relative path inside the secrets directory (no .. and not absolute)".into());
+        }
+        let env = self.env.unwrap_or_else(|| name.to_owned());
+        if !is_valid_name(&env) {
+            bad(format!("env: {env:?} is not a valid variable name"));
+        }
+        let (inject_env, inject_file) = match self.inject {
+            None => (Some(name.to_owned()), None),
+            Some(inj) => {
+                let var = match inj.env {
+                    None | Some(InjectEnv::Default) => Some(name.to_owned()),
+                    Some(InjectEnv::Off) => None,
+                    Some(InjectEnv::Name(v)) => Some(v),
+                };
+                let file = inj.file.map(PathBuf::from);
+                if let Some(f) = &file
+                    && (!f.is_absolute() || f.components().any(|c| c == Component::ParentDir))
+                {
+                    bad("inject.file: must be an absolute path without ..".into());
+                }
+                if inj.mode.is_some() && file.is_none() {
+                    bad("inject.mode: only applies with inject.file".into());
+                }
+                (var, file.map(|f| (f, inj.mode.map_or(0o400, |m| m.0))))
+            }
+        };
+        if let Some(var) = &inject_env {
+            if !is_valid_name(var) {
+                bad(format!("inject.env: {var:?} is not a valid variable name"));
+            } else if is_dangerous_name(var) {
+                bad(format!(
+                    "inject.env: refusing to inject {var}: it would let the value take over the program"
+                ));
+            }
+        }
+        let trim = self.trim.unwrap_or(match rules.format {
+            Some(f) if f.is_pem() => Trim::None,
+            _ => Trim::Newline,
+        });
+        if let Some(g) = &self.generate
+            && g.length == 0
+        {
+            bad("generate.length: must be more than 0".into());
+        }
+        (before.get() == 0).then(|| SecretSpec {
+            name: name.to_owned(),
+            description: self.description,
+            requirement,
+            sources: ctx.sources.to_vec(),
+            file,
+            env,
+            inject_env,
+            inject_file,
+            default: self.default.map(Secret::new),
+            trim,
+            rules,
+            max_age_days: self.max_age_days,
+            generate: self.generate,
+        })
+    }
+
+    /// The rule keys, checked against each other.
+    fn rules(&self, bad: &mut dyn FnMut(String)) -> Rules {
+        if let (Some(min), Some(max)) = (self.min_length, self.max_length)
+            && min > max
+        {
+            bad(format!("min_length: {min} is more than max_length {max}"));
+        }
+        let pattern = self
+            .pattern
+            .as_ref()
+            .and_then(|p| match Regex::new(&format!("^(?:{p})$")) {
+                Ok(re) => Some((p.clone(), re)),
+                Err(e) => {
+                    let why = e.to_string();
+                    let why = why.lines().last().unwrap_or("invalid").trim().to_owned();
+                    bad(format!("pattern: not a valid regular expression ({why})"));
+                    None
+                }
+            });
+        let format = self.format;
+        if self.decoded_bytes.is_some() && !format.is_some_and(Format::is_binary_encoding) {
+            bad("decoded_bytes: needs format base64, base64url or hex".into());
+        }
+        if self.min_key_bits.is_some() && !format.is_some_and(Format::is_rsa) {
+            bad("min_key_bits: needs format rsa-private-key or rsa-public-key".into());
+        }
+        if let Some(e) = self.min_entropy_bits
+            && !(e.is_finite() && e >= 0.0)
+        {
+            bad("min_entropy_bits: must be a number of bits, 0 or more".into());
+        }
+        Rules {
+            min_length: self.min_length,
+            max_length: self.max_length,
+            pattern,
+            format,
+            decoded_bytes: self.decoded_bytes,
+            min_key_bits: self.min_key_bits,
+            min_entropy_bits: self.min_entropy_bits,
+            forbid: self.forbid.clone().unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(yaml: &str) -> Result<Manifest, String> {
+        Manifest::parse(yaml, Some(Path::new("m.yaml"))).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn minimal_manifest_gets_the_documented_defaults() {
+        let m = parse("version: 1\nsecrets:\n  DB_PASSWORD:\n").unwrap();
+        assert!(m.scrub);
+        assert_eq!(m.max_file_size, 1 << 20);
+        let s = &m.secrets[0];
+        assert_eq!(s.name, "DB_PASSWORD");
+        assert_eq!(s.env, "DB_PASSWORD");
+        assert_eq!(s.inject_env.as_deref(), Some("DB_PASSWORD"));
+        assert_eq!(s.sources, [Source::FileEnv, Source::File, Source::Env]);
+        assert_eq!(s.requirement, Requirement::Required);
+        assert_eq!(s.trim, Trim::Newline);
+    }
+
+    #[test]
+    fn secrets_keep_file_order() {
+        let m = parse("version: 1\nsecrets:\n  ZED: {}\n  ALPHA: {}\n  MID: {}\n").unwrap();
+        let names: Vec<_> = m.secrets.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["ZED", "ALPHA", "MID"]);
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_with_line_and_column() {
+        let e = parse("version: 1\nsecrets:\n  A:\n    required: true\n    required: false\n")
+            .unwrap_err();
+        assert!(e.contains("m.yaml:5:5"), "{e}");
+        assert!(e.contains("duplicate"), "{e}");
+        assert!(!e.contains("DuplicateKeyPolicy"), "{e}");
+    }
+
+    #[test]
+    fn type_errors_name_the_key_and_place() {
+        let e = parse("version: 1\nsecrets:\n  A:\n    min_length: -3\n").unwrap_err();
+        assert!(e.contains("m.yaml:4:") && e.contains("min_length"), "{e}");
+        let e = parse("version: 1\nsecrets:\n  A:\n    required: yes\n").unwrap_err();
+        assert!(e.contains("required") && e.contains("4:"), "{e}");
+    }
+
+    #[test]
+    fn sizes_modes_and_durations() {
+        assert_eq!(parse_size("1MiB"), Some(1 << 20));
+        assert_eq!(parse_size("512KiB"), Some(512 << 10));
+        assert_eq!(parse_size("100"), Some(100));
+        assert_eq!(parse_size("1GB"), None);
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        let m =
+            parse("version: 1\nmax_mode: \"0640\"\nmax_file_size: 2KiB\nsecrets: {}\n").unwrap();
+        assert_eq!(m.max_mode, Some(0o640));
+        assert_eq!(m.max_file_size, 2048);
+        let e = parse("version: 1\nmax_mode: 0640\nsecrets: {}\n").unwrap_err();
+        assert!(e.contains("quoted octal"), "{e}");
+    }
+
+    #[test]
+    fn every_contradiction_is_reported_at_once() {
+        let e = parse(
+            "version: 1\nsecrets:\n  A:\n    default: x\n    min_length: 9\n    max_length: 3\n  B:\n    inject: {env: LD_PRELOAD}\n  C:\n    decoded_bytes: 3\n",
+        )
+        .unwrap_err();
+        for needle in [
+            "secrets.A.default",
+            "secrets.A.min_length",
+            "secrets.B.inject.env",
+            "secrets.C.decoded_bytes",
+            "m.yaml:3:",
+            "m.yaml:7:",
+        ] {
+            assert!(e.contains(needle), "missing {needle:?} in {e}");
+        }
+    }
+
+    #[test]
+    fn dangerous_names() {
+        for n in [
+            "LD_PRELOAD",
+            "DYLD_INSERT_LIBRARIES",
+            "PATH",
+            "IFS",
+            "BASH_ENV",
+            "ENV",
+            "PROMPT_COMMAND",
+            "SHELLOPTS",
+            "PS4",
+            "SESAME_USER",
+        ] {
+            assert!(is_dangerous_name(n), "{n}");
+        }
+        assert!(!is_dangerous_name("PGPASSWORD"));
+    }
+
+    #[test]
+    fn two_secrets_injecting_one_variable() {
+        let e = parse("version: 1\nsecrets:\n  A: {inject: {env: X}}\n  B: {inject: {env: X}}\n")
+            .unwrap_err();
+        assert!(
+            e.contains("secrets.B.inject.env: X is already injected by A"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,218 @@
+//! Reading a file that may not be what it claims to be.
+//!
+//! Secret paths come from mounts, variables and manifests written in a hurry, so the
+//! file at the end may be a FIFO (opening it for reading would block until a writer
+//! comes), a device (`/dev/zero` never ends), a directory, a socket, a symlink loop, or
+//! a file that grows while it is read. This module opens without blocking, checks the
+//! type with `fstat` on the open descriptor (not the path, which could be swapped in
+//! between), and reads at most `max` bytes into a buffer that is zeroed when dropped
+//! and never reallocated behind its own back (a grown `Vec` would leave a copy of the
+//! old bytes in freed memory).
+
+use nix::errno::Errno;
+use std::fmt;
+use std::fs::{File, Metadata};
+use std::io::{self, Read};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::Path;
+use zeroize::Zeroizing;
+
+/// Why a file could not be read. `NotFound` lets a source fall through to the next
+/// one; every other variant is an error the user must see.
+#[derive(Debug)]
+pub enum ReadError {
+    /// Nothing at that path (or a component is not a directory, or a dangling link).
+    NotFound,
+    /// Something other than a regular file; the text says what it is.
+    NotRegular(&'static str),
+    /// Larger than the limit (by `fstat`, or it grew while being read).
+    TooLarge { max: u64 },
+    /// The kernel said no; says who owns the file and who sesame is, since that is the
+    /// first thing an operator needs to fix it.
+    PermissionDenied {
+        owner: Option<(u32, u32)>,
+        mode: Option<u32>,
+        uid: u32,
+    },
+    /// Any other failure, e.g. a symlink loop or an I/O error.
+    Io(io::Error),
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::NotFound => f.write_str("no such file"),
+            ReadError::NotRegular(what) => write!(f, "not a regular file ({what})"),
+            ReadError::TooLarge { max } => write!(f, "larger than the limit of {max} bytes"),
+            ReadError::PermissionDenied { owner, mode, uid } => {
+                f.write_str("permission denied (")?;
+                if let Some((u, g)) = owner {
+                    write!(f, "owned by {u}:{g}, ")?;
+                }
+                if let Some(m) = mode {
+                    write!(f, "mode {m:04o}, ")?;
+                }
+                write!(f, "sesame runs as uid {uid})")
+            }
+            ReadError::Io(e) if e.raw_os_error() == Some(Errno::ELOOP as i32) => {
+                f.write_str("too many levels of symbolic links")
+            }
+            ReadError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// What kind of non-regular file `meta` describes, in words.
+fn kind(meta: &Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Opens `path` (following symlinks), checks that it is a regular file of at most `max`
+/// bytes, and reads it whole. Returns the bytes and the file's metadata.
+pub fn read_capped(path: &Path, max: u64) -> Result<(Zeroizing<Vec<u8>>, Metadata), ReadError> {
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+    // O_NOCTTY: a terminal device must not become sesame's controlling terminal.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc_flags())
+        .open(path)
+        .map_err(|e| open_error(path, e))?;
+    let meta = file.metadata().map_err(ReadError::Io)?;
+    if !meta.file_type().is_file() {
+        return Err(ReadError::NotRegular(kind(&meta)));
+    }
+    if meta.len() > max {
+        return Err(ReadError::TooLarge { max });
+    }
+    let bytes = read_bounded(file, meta.len(), max)?;
+    Ok((bytes, meta))
+}
+
+fn libc_flags() -> i32 {
+    (nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_NOCTTY).bits()
+}
+
+/// Reads to the end, at most `max` bytes, growing only by explicit copies into new
+/// zeroizing buffers so no stale copy of the contents is left behind.
+fn read_bounded(mut file: File, expected: u64, max: u64) -> Result<Zeroizing<Vec<u8>>, ReadError> {
+    // One byte more than expected, so that a file that did not grow is read in one
+    // buffer and its end is seen without a second allocation.
+    let mut cap = (expected.min(max) + 1) as usize;
+    let mut buf = Zeroizing::new(vec![0u8; cap]);
+    let mut len = 0;
+    loop {
+        if len == cap {
+            if len as u64 > max {
+                return Err(ReadError::TooLarge { max });
+            }
+            cap = (cap as u64 * 2).min(max + 1) as usize;
+            let mut bigger = Zeroizing::new(vec![0u8; cap]);
+            bigger[..len].copy_from_slice(&buf[..len]);
+            buf = bigger;
+        }
+        match file.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ReadError::Io(e)),
+        }
+    }
+    if len as u64 > max {
+        return Err(ReadError::TooLarge { max });
+    }
+    buf.truncate(len);
+    Ok(buf)
+}
+
+/// Turns a failed `open` into the error the user should see.
+fn open_error(path: &Path, e: io::Error) -> ReadError {
+    match Errno::from_raw(e.raw_os_error().unwrap_or(0)) {
+        Errno::ENOENT | Errno::ENOTDIR => ReadError::NotFound,
+        // A socket cannot be opened at all: the kernel answers ENXIO.
+        Errno::ENXIO => match std::fs::metadata(path) {
+            Ok(meta) => ReadError::NotRegular(kind(&meta)),
+            Err(_) => ReadError::Io(e),
+        },
+        Errno::EACCES | Errno::EPERM => {
+            let meta = std::fs::metadata(path).ok();
+            ReadError::PermissionDenied {
+                owner: meta.as_ref().map(|m| (m.uid(), m.gid())),
+                mode: meta.as_ref().map(|m| m.mode() & 0o7777),
+                uid: nix::unistd::geteuid().as_raw(),
+            }
+        }
+        _ => ReadError::Io(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_small_file_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s");
+        std::fs::write(&p, b"abc\n").unwrap();
+        let (bytes, meta) = read_capped(&p, 100).unwrap();
+        assert_eq!(&bytes[..], b"abc\n");
+        assert!(meta.is_file());
+    }
+
+    #[test]
+    fn enforces_the_limit_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s");
+        std::fs::write(&p, vec![b'x'; 10]).unwrap();
+        assert!(read_capped(&p, 10).is_ok());
+        assert!(matches!(
+            read_capped(&p, 9),
+            Err(ReadError::TooLarge { max: 9 })
+        ));
+    }
+
+    #[test]
+    fn missing_and_dangling_are_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            read_capped(&dir.path().join("nope"), 9),
+            Err(ReadError::NotFound)
+        ));
+        let link = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("gone"), &link).unwrap();
+        assert!(matches!(read_capped(&link, 9), Err(ReadError::NotFound)));
+    }
+
+    #[test]
+    fn fifo_directory_and_device_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        assert!(matches!(
+            read_capped(&fifo, 9),
+            Err(ReadError::NotRegular("a FIFO"))
+        ));
+        assert!(matches!(
+            read_capped(dir.path(), 9),
+            Err(ReadError::NotRegular("a directory"))
+        ));
+        let zero = Path::new("/dev/zero");
+        assert!(matches!(
+            read_capped(zero, 9),
+            Err(ReadError::NotRegular("a character device"))
+        ));
+    }
+}

@@ -1,0 +1,443 @@
+//! Resolution (SPEC §3): for each secret, try its sources in order and keep the first
+//! that has it, recording every place looked at so that a missing secret can say where
+//! sesame looked and `check --explain` can show the whole trail.
+//!
+//! Nothing here decides whether sesame may start: a read error or an absence is an
+//! [`Outcome`], and `validate` turns outcomes into verdicts once every secret is done.
+
+use crate::env::Environment;
+use crate::manifest::{Manifest, SecretSpec, Source, Trim};
+use crate::read::{ReadError, read_capped};
+use crate::secret::Secret;
+use std::fs::Metadata;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+/// Where a value came from, for reports and the start-up summary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Read from the file named by the variable (`$X_FILE`).
+    FileEnv { var: String, path: PathBuf },
+    /// Read from a file in the secrets directory.
+    File { path: PathBuf },
+    /// Taken from a variable.
+    Env { var: String },
+    /// The manifest's `default:`.
+    Default,
+}
+
+impl Origin {
+    /// The short source kind used in the summary line: `file_env`, `file`, `env`, `default`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Origin::FileEnv { .. } => "file_env",
+            Origin::File { .. } => "file",
+            Origin::Env { .. } => "env",
+            Origin::Default => "default",
+        }
+    }
+
+    /// The file the value was read from, if any (what `max_age_days`, `max_mode` and
+    /// `--watch` look at).
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Origin::FileEnv { path, .. } | Origin::File { path } => Some(path),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::FileEnv { var, path } => write!(f, "file {} (${var})", path.display()),
+            Origin::File { path } => write!(f, "file {}", path.display()),
+            Origin::Env { var } => write!(f, "env {var}"),
+            Origin::Default => f.write_str("default"),
+        }
+    }
+}
+
+/// A value and where it came from.
+#[derive(Debug)]
+pub struct Found {
+    pub value: Secret,
+    pub origin: Origin,
+    /// Facts about the file it was read from (mode and age are checked by `validate`).
+    pub file: Option<FileFacts>,
+}
+
+/// What validation needs to know about a secret file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileFacts {
+    /// Permission bits (`st_mode & 0o7777`) of the file, symlinks followed.
+    pub mode: u32,
+    pub modified: Option<std::time::SystemTime>,
+}
+
+impl From<&Metadata> for FileFacts {
+    fn from(m: &Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        FileFacts {
+            mode: m.mode() & 0o7777,
+            modified: m.modified().ok(),
+        }
+    }
+}
+
+/// What resolution concluded for one secret.
+#[derive(Debug)]
+pub enum Outcome {
+    Found(Found),
+    /// No source had it (and there is no default).
+    Absent,
+    /// A source had it but could not deliver it; the text names the place and reason.
+    Failed(String),
+}
+
+/// One place sesame looked, and what it found there (never the value).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Look {
+    /// `$DB_PASSWORD_FILE`, `/run/secrets/db_password`, `$DB_PASSWORD`, `default`.
+    pub place: String,
+    pub found: String,
+}
+
+/// The result for one secret: its spec, the outcome, and the trail.
+#[derive(Debug)]
+pub struct Resolved<'m> {
+    pub spec: &'m SecretSpec,
+    pub outcome: Outcome,
+    pub looks: Vec<Look>,
+}
+
+impl Resolved<'_> {
+    /// The places looked at, for the "missing (looked for …)" message.
+    pub fn places(&self) -> String {
+        self.looks
+            .iter()
+            .map(|l| l.place.as_str())
+            .filter(|p| *p != "default")
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Everything resolution needs besides the manifest.
+pub struct Context<'a> {
+    pub secrets_dir: PathBuf,
+    pub environment: Option<&'a str>,
+    pub env: &'a Environment,
+    pub max_file_size: u64,
+}
+
+/// Resolves every secret of the manifest (and the `--file-env` extras, if given).
+pub fn resolve_all<'m>(secrets: &'m [SecretSpec], ctx: &Context) -> Vec<Resolved<'m>> {
+    secrets.iter().map(|spec| resolve(spec, ctx)).collect()
+}
+
+/// The `X_FILE` variables that `--file-env` expands: every one set and not empty whose
+/// `X` the manifest does not already cover, as specs of their own.
+pub fn file_env_specs(manifest: &Manifest, env: &Environment) -> Vec<SecretSpec> {
+    let covered: std::collections::HashSet<&str> =
+        manifest.secrets.iter().map(|s| s.env.as_str()).collect();
+    env.names()
+        .filter_map(|var| var.strip_suffix("_FILE"))
+        .filter(|x| crate::manifest::is_valid_name(x) && !covered.contains(x))
+        .filter(|x| env.get_nonempty(&format!("{x}_FILE")).is_some())
+        .map(SecretSpec::from_file_env)
+        .collect()
+}
+
+fn resolve<'m>(spec: &'m SecretSpec, ctx: &Context) -> Resolved<'m> {
+    let mut looks = Vec::new();
+    for source in &spec.sources {
+        let step = match source {
+            Source::FileEnv => from_file_env(spec, ctx, &mut looks),
+            Source::File => from_dir(spec, ctx, &mut looks),
+            Source::Env => from_env(spec, ctx, &mut looks),
+        };
+        if let Some(outcome) = step {
+            return Resolved {
+                spec,
+                outcome,
+                looks,
+            };
+        }
+    }
+    let outcome = match &spec.default {
+        Some(d) => {
+            looks.push(Look {
+                place: "default".into(),
+                found: "used".into(),
+            });
+            Outcome::Found(Found {
+                value: d.clone(),
+                origin: Origin::Default,
+                file: None,
+            })
+        }
+        None => Outcome::Absent,
+    };
+    Resolved {
+        spec,
+        outcome,
+        looks,
+    }
+}
+
+/// The `file_env` source: `$<env>_FILE` names a file. Exclusive with `$<env>`.
+fn from_file_env(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Option<Outcome> {
+    let var = format!("{}_FILE", spec.env);
+    let place = format!("${var}");
+    let Some(path) = ctx.env.get_nonempty(&var) else {
+        looks.push(Look {
+            place,
+            found: "not set".into(),
+        });
+        return None;
+    };
+    let path = PathBuf::from(path);
+    if ctx.env.get_nonempty(&spec.env).is_some() {
+        looks.push(Look {
+            place,
+            found: "set, but so is the plain variable".into(),
+        });
+        return Some(Outcome::Failed(format!(
+            "both {} and {var} are set; they are exclusive",
+            spec.env
+        )));
+    }
+    // A `_FILE` that names nothing is an error, not a fall-through: the operator asked
+    // for that file.
+    let outcome = match read_file(&path, spec.trim, ctx.max_file_size) {
+        Ok((value, meta)) => Outcome::Found(Found {
+            value,
+            origin: Origin::FileEnv {
+                var: var.clone(),
+                path: path.clone(),
+            },
+            file: Some(FileFacts::from(&meta)),
+        }),
+        Err(why) => Outcome::Failed(format!("${var} names {}: {why}", path.display())),
+    };
+    looks.push(Look {
+        place,
+        found: describe(&outcome, &path),
+    });
+    Some(outcome)
+}
+
+/// The `file` source: candidates in the secrets directory, environment subdirectory
+/// first. An absent candidate falls through; any other failure stops the search.
+fn from_dir(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Option<Outcome> {
+    for path in file_candidates(spec, ctx) {
+        match read_file(&path, spec.trim, ctx.max_file_size) {
+            Err(FileError::Read(ReadError::NotFound)) => {
+                looks.push(Look {
+                    place: path.display().to_string(),
+                    found: "no such file".into(),
+                });
+            }
+            result => {
+                let outcome = match result {
+                    Ok((value, meta)) => Outcome::Found(Found {
+                        value,
+                        origin: Origin::File { path: path.clone() },
+                        file: Some(FileFacts::from(&meta)),
+                    }),
+                    Err(why) => Outcome::Failed(format!("{}: {why}", path.display())),
+                };
+                let found = match &outcome {
+                    Outcome::Found(_) => "used".to_owned(),
+                    other => describe(other, &path),
+                };
+                looks.push(Look {
+                    place: path.display().to_string(),
+                    found,
+                });
+                return Some(outcome);
+            }
+        }
+    }
+    None
+}
+
+/// The file paths the `file` source tries, in order (SPEC §3.1, §3.4).
+pub fn file_candidates(spec: &SecretSpec, ctx: &Context) -> Vec<PathBuf> {
+    let names: Vec<PathBuf> = match &spec.file {
+        Some(f) => vec![f.clone()],
+        None => {
+            let lower = spec.name.to_lowercase();
+            let mut v = vec![PathBuf::from(&spec.name)];
+            if lower != spec.name {
+                v.push(PathBuf::from(lower));
+            }
+            v
+        }
+    };
+    let mut out = Vec::with_capacity(names.len() * 2);
+    if let Some(e) = ctx.environment {
+        out.extend(names.iter().map(|n| ctx.secrets_dir.join(e).join(n)));
+    }
+    out.extend(names.iter().map(|n| ctx.secrets_dir.join(n)));
+    out
+}
+
+/// The `env` source: `$<ENVIRONMENT>_<env>` first, then `$<env>`.
+fn from_env(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Option<Outcome> {
+    for var in env_candidates(spec, ctx.environment) {
+        let place = format!("${var}");
+        match ctx.env.get_nonempty(&var) {
+            None => looks.push(Look {
+                place,
+                found: "not set".into(),
+            }),
+            Some(raw) => {
+                let outcome =
+                    match value_from_bytes(Zeroizing::new(raw.as_encoded_bytes().to_vec())) {
+                        Ok(value) => Outcome::Found(Found {
+                            value,
+                            origin: Origin::Env { var: var.clone() },
+                            file: None,
+                        }),
+                        Err(why) => Outcome::Failed(format!("${var}: {why}")),
+                    };
+                looks.push(Look {
+                    place,
+                    found: match &outcome {
+                        Outcome::Found(_) => "used".into(),
+                        Outcome::Failed(why) => why.clone(),
+                        Outcome::Absent => unreachable!(),
+                    },
+                });
+                return Some(outcome);
+            }
+        }
+    }
+    None
+}
+
+/// The variables the `env` source reads, in order.
+pub fn env_candidates(spec: &SecretSpec, environment: Option<&str>) -> Vec<String> {
+    let mut v = Vec::with_capacity(2);
+    if let Some(e) = environment {
+        v.push(format!(
+            "{}_{}",
+            e.to_ascii_uppercase().replace('-', "_"),
+            spec.env
+        ));
+    }
+    v.push(spec.env.clone());
+    v
+}
+
+fn describe(outcome: &Outcome, path: &Path) -> String {
+    match outcome {
+        Outcome::Found(_) => format!("used ({})", path.display()),
+        Outcome::Failed(why) => why.clone(),
+        Outcome::Absent => "absent".into(),
+    }
+}
+
+/// Why a file could not become a value.
+enum FileError {
+    Read(ReadError),
+    Content(&'static str),
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileError::Read(e) => e.fmt(f),
+            FileError::Content(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Reads a secret file (SPEC §3.2): safely, capped, trimmed, UTF-8 without NUL.
+fn read_file(path: &Path, trim: Trim, max: u64) -> Result<(Secret, Metadata), FileError> {
+    let (mut bytes, meta) = read_capped(path, max).map_err(FileError::Read)?;
+    let keep = trimmed_len(&bytes, trim);
+    let start = if trim == Trim::Whitespace {
+        bytes
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(keep)
+    } else {
+        0
+    };
+    if start > 0 {
+        bytes.copy_within(start..keep, 0);
+    }
+    bytes.truncate(keep - start);
+    let value = value_from_bytes(bytes).map_err(FileError::Content)?;
+    Ok((value, meta))
+}
+
+/// Where the value ends once trailing characters are trimmed.
+fn trimmed_len(bytes: &[u8], trim: Trim) -> usize {
+    match trim {
+        Trim::None => bytes.len(),
+        // `$(<file)` drops every trailing newline; a `\r` only goes with its `\n`.
+        Trim::Newline => {
+            let mut end = bytes.len();
+            while end > 0 && bytes[end - 1] == b'\n' {
+                end -= 1;
+                if end > 0 && bytes[end - 1] == b'\r' {
+                    end -= 1;
+                }
+            }
+            end
+        }
+        Trim::Whitespace => bytes
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace())
+            .map_or(0, |i| i + 1),
+    }
+}
+
+/// Checks that bytes are UTF-8 without NUL and makes them a [`Secret`] without copying.
+fn value_from_bytes(bytes: Zeroizing<Vec<u8>>) -> Result<Secret, &'static str> {
+    if bytes.contains(&0) {
+        return Err("contains a NUL byte");
+    }
+    let mut bytes = bytes;
+    let owned = std::mem::take(&mut *bytes);
+    match String::from_utf8(owned) {
+        Ok(s) => Ok(Secret::new(s)),
+        Err(e) => {
+            // Put the bytes back so the zeroizing wrapper clears them.
+            *bytes = e.into_bytes();
+            Err("not valid UTF-8")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newline_trim_is_like_shell_command_substitution() {
+        assert_eq!(trimmed_len(b"abc\n\n\r\n", Trim::Newline), 3);
+        assert_eq!(trimmed_len(b"abc\r", Trim::Newline), 4);
+        assert_eq!(trimmed_len(b"abc \n", Trim::Newline), 4);
+        assert_eq!(trimmed_len(b"\n\n", Trim::Newline), 0);
+        assert_eq!(trimmed_len(b"abc \t\n", Trim::Whitespace), 3);
+        assert_eq!(trimmed_len(b"abc\n", Trim::None), 4);
+    }
+
+    #[test]
+    fn values_must_be_utf8_without_nul() {
+        assert!(value_from_bytes(Zeroizing::new(b"ok".to_vec())).is_ok());
+        assert_eq!(
+            value_from_bytes(Zeroizing::new(b"a\0b".to_vec())).unwrap_err(),
+            "contains a NUL byte"
+        );
+        assert_eq!(
+            value_from_bytes(Zeroizing::new(vec![0xff, 0xfe])).unwrap_err(),
+            "not valid UTF-8"
+        );
+    }
+}
