@@ -1,1 +1,3 @@
 //! sesame
+
+pub mod user;
