@@ -25,6 +25,7 @@ pub mod resolve;
 pub mod secret;
 pub mod settings;
 pub mod strength;
+pub mod user;
 pub mod validate;
 
 use cli::{Action, Cli};
