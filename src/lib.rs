@@ -161,11 +161,28 @@ fn main_job(cli: &Cli, settings: &Settings, env: &Environment) -> Result<i32, Er
         });
     }
     log_summary(&report);
+    launch(
+        settings,
+        &manifest,
+        env,
+        report,
+        command.unwrap_or_default(),
+    )
+}
 
+/// Injects the secrets and starts the command: writes `inject.file`s, builds the
+/// child's environment, then replaces sesame with the command.
+fn launch(
+    settings: &Settings,
+    manifest: &Manifest,
+    env: &Environment,
+    report: Report,
+    argv: &[std::ffi::OsString],
+) -> Result<i32, Error> {
     let child_env =
-        inject::child_environment(&manifest, env, &report, settings.environment.as_deref());
+        inject::child_environment(manifest, env, &report, settings.environment.as_deref());
     inject::write_files(&report, None)?;
-    let cmd = launch::Command::new(command.unwrap_or_default(), child_env)?;
+    let cmd = launch::Command::new(argv, child_env)?;
     drop(report);
     Err(cmd.exec())
 }
