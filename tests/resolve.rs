@@ -1,0 +1,294 @@
+//! Resolution (SPEC §3): every source, in order, with the files that are not what they
+//! seem, and what the child finally receives (SPEC §5.1).
+
+mod common;
+use common::{Case, is_root};
+use std::os::unix::fs::symlink;
+
+const ONE: &str = "version: 1\nsecrets:\n  DB_PASSWORD: {}\n";
+
+/// Runs `env` as the child and returns its output as (name, value) lines.
+fn child_env(c: &mut Case, extra: &[&str]) -> (common::Run, Vec<String>) {
+    c.child_prints_secrets();
+    let mut args: Vec<&str> = extra.to_vec();
+    args.extend(["--", "env"]);
+    let r = c.run(&args);
+    let lines = r.stdout.lines().map(str::to_owned).collect();
+    (r, lines)
+}
+
+fn has_var(lines: &[String], entry: &str) -> bool {
+    lines.iter().any(|l| l == entry)
+}
+
+fn has_name(lines: &[String], name: &str) -> bool {
+    lines.iter().any(|l| l.split('=').next() == Some(name))
+}
+
+#[test]
+fn file_env_variable_wins_and_is_scrubbed() {
+    let mut c = Case::new();
+    c.manifest(ONE);
+    let f = c.file("elsewhere/pw", b"from-the-file-env-path\n");
+    c.plant("from-the-file-env-path");
+    c.secret_file("DB_PASSWORD", "from-the-secrets-dir\n");
+    c.env("DB_PASSWORD_FILE", f.as_os_str());
+    let (r, env) = child_env(&mut c, &[]);
+    r.code(0);
+    assert!(has_var(&env, "DB_PASSWORD=from-the-file-env-path"), "the _FILE source must win");
+    assert!(!has_name(&env, "DB_PASSWORD_FILE"), "consumed _FILE variable must be scrubbed");
+}
+
+#[test]
+fn both_variable_and_file_variable_set_is_an_error() {
+    let mut c = Case::new();
+    c.manifest(ONE);
+    let f = c.file("pw", b"value-in-file-1234\n");
+    c.plant("value-in-file-1234");
+    c.env("DB_PASSWORD_FILE", f.as_os_str()).secret_env("DB_PASSWORD", "value-in-env-5678");
+    c.run(&["--", "true"]).code(78).stderr_has("DB_PASSWORD: both DB_PASSWORD and DB_PASSWORD_FILE are set; they are exclusive");
+}
+
+#[test]
+fn file_variable_naming_a_missing_file_is_an_error_not_a_fall_through() {
+    let mut c = Case::new();
+    c.manifest(ONE);
+    c.secret_file("DB_PASSWORD", "would-have-been-found\n");
+    c.env("DB_PASSWORD_FILE", "/nonexistent/pw");
+    c.run(&["--", "true"]).code(78).stderr_has("DB_PASSWORD: $DB_PASSWORD_FILE names /nonexistent/pw: no such file");
+}
+
+#[test]
+fn secrets_dir_tries_name_then_lowercase_and_the_file_key() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  A_KEY: {}\n  B_KEY:\n    file: custom/b.txt\n");
+    c.secret_file("a_key", "lowercase-file-value\n");
+    c.secret_file("custom/b.txt", "custom-file-value\n");
+    let (r, env) = child_env(&mut c, &[]);
+    r.code(0);
+    assert!(has_var(&env, "A_KEY=lowercase-file-value"));
+    assert!(has_var(&env, "B_KEY=custom-file-value"));
+}
+
+#[test]
+fn kubernetes_secret_volume_layout_is_followed() {
+    let mut c = Case::new();
+    c.manifest(ONE);
+    let d = c.secrets_dir();
+    let ts = d.join("..2026_11_23_12_00_00.000000001");
+    std::fs::create_dir(&ts).unwrap();
+    std::fs::write(ts.join("db_password"), "k8s-mounted-password\n").unwrap();
+    c.plant("k8s-mounted-password");
+    symlink("..2026_11_23_12_00_00.000000001", d.join("..data")).unwrap();
+    symlink("..data/db_password", d.join("db_password")).unwrap();
+    let (r, env) = child_env(&mut c, &[]);
+    r.code(0);
+    assert!(has_var(&env, "DB_PASSWORD=k8s-mounted-password"));
+    // `check` does not list Kubernetes' own `..` entries as unused.
+    let r = c.run(&["check"]);
+    r.code(0);
+    assert!(!r.stdout.contains("unused"), "{}", r.stdout);
+}
+
+#[test]
+fn environment_prefers_prefixed_variable_and_subdirectory() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nenvironments: [staging, production]\nsecrets:\n  A: {}\n  B: {}\n");
+    c.secret_env("A", "plain-a-value").secret_env("PRODUCTION_A", "production-a-value");
+    c.secret_file("B", "plain-b-value\n");
+    c.secret_file("production/B", "production-b-value\n");
+    let (r, env) = child_env(&mut c, &["-e", "production"]);
+    r.code(0);
+    assert!(has_var(&env, "A=production-a-value"));
+    assert!(has_var(&env, "B=production-b-value"));
+    assert!(!has_name(&env, "PRODUCTION_A"), "prefixed source variable is scrubbed");
+    let (r, env) = child_env(&mut c, &["-e", "staging"]);
+    r.code(0);
+    assert!(has_var(&env, "A=plain-a-value") && has_var(&env, "B=plain-b-value"));
+}
+
+#[test]
+fn required_in_depends_on_the_environment() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nenvironments: [development, production]\nsecrets:\n  SMTP:\n    required_in: [production]\n");
+    c.run(&["-e", "development", "--", "true"]).code(0).stderr_has("absent: SMTP");
+    c.run(&["-e", "production", "--", "true"]).code(78).stderr_has("SMTP: missing (required in production)");
+    c.env("SESAME_ENVIRONMENT", "production");
+    c.run(&["--", "true"]).code(78);
+}
+
+#[test]
+fn sources_order_is_respected() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nsources: [env, file]\nsecrets:\n  A: {}\n");
+    c.secret_file("A", "file-value-aaaa\n");
+    c.secret_env("A", "env-value-bbbb");
+    let (r, env) = child_env(&mut c, &[]);
+    r.code(0);
+    assert!(has_var(&env, "A=env-value-bbbb"));
+}
+
+#[test]
+fn strange_files_are_clear_errors_and_never_hang() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  FIFO: {}\n  DIR: {}\n  ZERO: {}\n  URANDOM: {}\n  LOOP: {}\n  SOCK: {}\n  BIG: {}\n  BIN: {}\n  NUL: {}\n");
+    let d = c.secrets_dir();
+    nix::unistd::mkfifo(&d.join("FIFO"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+    std::fs::create_dir(d.join("DIR")).unwrap();
+    symlink("/dev/zero", d.join("ZERO")).unwrap();
+    symlink("/dev/urandom", d.join("URANDOM")).unwrap();
+    symlink("LOOP", d.join("LOOP")).unwrap();
+    let _listener = std::os::unix::net::UnixListener::bind(d.join("SOCK")).unwrap();
+    let big = std::fs::File::create(d.join("BIG")).unwrap();
+    big.set_len(3 << 30).unwrap(); // sparse 3 GiB
+    std::fs::write(d.join("BIN"), [0xff, 0xfe, 0x41, 0x42]).unwrap();
+    std::fs::write(d.join("NUL"), b"abc\0def").unwrap();
+    let r = c.run(&["--", "true"]);
+    r.code(78);
+    let dir = d.display();
+    for line in [
+        format!("FIFO: {dir}/FIFO: not a regular file (a FIFO)"),
+        format!("DIR: {dir}/DIR: not a regular file (a directory)"),
+        format!("ZERO: {dir}/ZERO: not a regular file (a character device)"),
+        format!("URANDOM: {dir}/URANDOM: not a regular file (a character device)"),
+        format!("LOOP: {dir}/LOOP: too many levels of symbolic links"),
+        format!("SOCK: {dir}/SOCK: not a regular file (a socket)"),
+        format!("BIG: {dir}/BIG: larger than the limit of 1048576 bytes"),
+        format!("BIN: {dir}/BIN: not valid UTF-8"),
+        format!("NUL: {dir}/NUL: contains a NUL byte"),
+    ] {
+        r.stderr_has(&line);
+    }
+    assert!(r.elapsed.as_secs() < 10);
+}
+
+#[test]
+fn dangling_symlink_is_absent_and_falls_through() {
+    let mut c = Case::new();
+    c.manifest(ONE);
+    symlink("/nonexistent/target", c.secrets_dir().join("DB_PASSWORD")).unwrap();
+    c.secret_env("DB_PASSWORD", "from-env-after-dangling");
+    c.run(&["--", "true"]).code(0).stderr_has("1 secret ready (1 env)");
+}
+
+#[test]
+fn max_file_size_is_configurable() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nmax_file_size: 16\nsecrets:\n  A: {}\n");
+    c.secret_file("A", "this-is-longer-than-sixteen-bytes");
+    c.run(&["--", "true"]).code(78).stderr_has("larger than the limit of 16 bytes");
+}
+
+#[test]
+fn trimming_crlf_newlines_empty_and_pem() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  CRLF: {}\n  KEEP:\n    trim: none\n  WS:\n    trim: whitespace\n  EMPTY:\n    required: false\n");
+    c.secret_file("CRLF", "crlf-value\r\n\r\n");
+    c.secret_file("KEEP", "keep-value\n");
+    c.secret_file("WS", "  \tspaced-value \n");
+    c.secret_file("EMPTY", "\n\n\n");
+    c.child_prints_secrets();
+    let r = c.run(&["--", "sh", "-c", "printf '[%s][%s][%s][%s]' \"$CRLF\" \"$KEEP\" \"$WS\" \"${EMPTY-unset}\""]);
+    r.code(0);
+    r.stdout_is_secretly("[crlf-value][keep-value\n][spaced-value][]");
+}
+
+#[test]
+fn permission_denied_says_owner_mode_and_uid() {
+    if !is_root() {
+        eprintln!("skipped: needs root to create a file another uid cannot read");
+        return;
+    }
+    let mut c = Case::new();
+    c.manifest(ONE);
+    let p = c.secret_file("DB_PASSWORD", "root-only-secret-value\n");
+    std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o400)).unwrap();
+    std::fs::set_permissions(c.manifest_path(), std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    c.wrapper(&["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]);
+    c.run(&["--", "true"]).code(78).stderr_has("permission denied (owned by 0:0, mode 0400, sesame runs as uid 65534)");
+}
+
+#[test]
+fn scrub_removes_sources_and_sesame_variables_and_keeps_the_rest() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  DB:\n    env: DATABASE_PASS\n    inject: {env: PGPASSWORD}\n  HIDDEN:\n    inject: {env: false}\n");
+    c.secret_env("DATABASE_PASS", "database-pass-value").secret_env("HIDDEN", "hidden-value-zzz");
+    c.env("SESAME_LOG", "warn").env("UNRELATED", "kept");
+    let (r, env) = child_env(&mut c, &[]);
+    r.code(0);
+    assert!(has_var(&env, "PGPASSWORD=database-pass-value"));
+    assert!(!has_name(&env, "DATABASE_PASS"), "source variable with another name is scrubbed");
+    assert!(!has_name(&env, "HIDDEN"), "inject.env: false means the child gets no variable");
+    assert!(!has_name(&env, "SESAME_LOG"));
+    assert!(has_var(&env, "UNRELATED=kept"));
+
+    c.manifest("version: 1\nscrub: false\nsecrets:\n  DB:\n    env: DATABASE_PASS\n    inject: {env: PGPASSWORD}\n");
+    let (r, env) = child_env(&mut c, &[]);
+    r.code(0);
+    assert!(has_var(&env, "DATABASE_PASS=database-pass-value"), "scrub: false keeps sources");
+}
+
+#[test]
+fn clear_env_keeps_only_keep_env_and_secrets() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nclear_env: true\nkeep_env: [PATH, \"LC_*\"]\nsecrets:\n  A: {}\n");
+    c.secret_env("A", "clear-env-secret");
+    c.env("LC_ALL", "C").env("LANG", "C.UTF-8").env("OTHER", "x");
+    let (r, env) = child_env(&mut c, &[]);
+    r.code(0);
+    let mut names: Vec<&str> = env.iter().filter_map(|l| l.split('=').next()).collect();
+    names.sort();
+    assert_eq!(names, ["A", "LC_ALL", "PATH"]);
+}
+
+#[test]
+fn inject_file_is_written_with_its_mode_and_parent_0700() {
+    let mut c = Case::new();
+    let target = c.path().join("run/app/db_password");
+    c.manifest(&format!("version: 1\nsecrets:\n  DB:\n    inject: {{env: false, file: {}, mode: \"0440\"}}\n", target.display()));
+    c.secret_env("DB", "value-written-to-a-file");
+    c.run(&["--", "true"]).code(0);
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(&target).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o7777, 0o440);
+    assert_eq!(std::fs::metadata(target.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+    assert!(std::fs::read_to_string(&target).unwrap() == "value-written-to-a-file");
+    let leftovers: Vec<_> = std::fs::read_dir(target.parent().unwrap()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+}
+
+#[test]
+fn file_env_mode_expands_every_file_variable_without_a_manifest() {
+    let mut c = Case::new();
+    let f = c.file("pw", b"expanded-from-file\n");
+    c.plant("expanded-from-file");
+    c.env("MYSQL_PASSWORD_FILE", f.as_os_str());
+    c.env("EMPTY_FILE", "");
+    c.child_prints_secrets();
+    let r = c.run_raw(&["--file-env".into(), "--".into(), "env".into()]);
+    r.code(0);
+    let env: Vec<String> = r.stdout.lines().map(str::to_owned).collect();
+    assert!(has_var(&env, "MYSQL_PASSWORD=expanded-from-file"));
+    assert!(!has_name(&env, "MYSQL_PASSWORD_FILE"));
+    // Both set: exclusive, as in the docker-library images.
+    c.env("MYSQL_PASSWORD", "conflicting-value");
+    c.plant("conflicting-value");
+    let r = c.run_raw(&["--file-env".into(), "--".into(), "true".into()]);
+    r.code(78).stderr_has("both MYSQL_PASSWORD and MYSQL_PASSWORD_FILE are set");
+}
+
+#[test]
+fn file_env_mode_refuses_to_create_hijacking_variables() {
+    let mut c = Case::new();
+    let f = c.file("lib", b"/tmp/evil.so\n");
+    c.env("LD_PRELOAD_FILE", f.as_os_str());
+    let r = c.run_raw(&["--file-env".into(), "--".into(), "true".into()]);
+    r.code(78).stderr_has("LD_PRELOAD");
+}
+
+#[test]
+fn a_manifest_is_required_unless_file_env() {
+    let c = Case::new();
+    let r = c.run_raw(&["--".into(), "true".into()]);
+    r.code(78).stderr_has("/etc/sesame/manifest.yaml: no such file");
+}
