@@ -1,1 +1,4 @@
 //! sesame
+
+pub mod formats;
+pub mod strength;
