@@ -153,9 +153,19 @@ fn resolve<'m>(spec: &'m SecretSpec, ctx: &Context) -> Resolved<'m> {
     let mut looks = Vec::new();
     // The manifest refuses these names; `--file-env` names come from the environment,
     // so they are refused here, before their file is even read.
-    if let Some(var) = spec.inject_env.as_deref().filter(|v| crate::manifest::is_dangerous_name(v)) {
-        let why = format!("refusing to inject {var} from ${var}_FILE: it would let the value take over the program");
-        return Resolved { spec, outcome: Outcome::Failed(why), looks };
+    if let Some(var) = spec
+        .inject_env
+        .as_deref()
+        .filter(|v| crate::manifest::is_dangerous_name(v))
+    {
+        let why = format!(
+            "refusing to inject {var} from ${var}_FILE: it would let the value take over the program"
+        );
+        return Resolved {
+            spec,
+            outcome: Outcome::Failed(why),
+            looks,
+        };
     }
     for source in &spec.sources {
         let step = match source {

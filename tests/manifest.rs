@@ -28,48 +28,101 @@ fn unknown_key_names_key_line_and_column() {
 
 #[test]
 fn unknown_top_level_key() {
-    has(&manifest_error("version: 1\nsecret_dir: /x\nsecrets: {}\n"), &["manifest.yaml:2:1", "secret_dir"]);
+    has(
+        &manifest_error("version: 1\nsecret_dir: /x\nsecrets: {}\n"),
+        &["manifest.yaml:2:1", "secret_dir"],
+    );
 }
 
 #[test]
 fn wrong_or_missing_version() {
-    has(&manifest_error("version: 2\nsecrets: {}\n"), &["version: 2 is not supported"]);
+    has(
+        &manifest_error("version: 2\nsecrets: {}\n"),
+        &["version: 2 is not supported"],
+    );
     has(&manifest_error("secrets: {}\n"), &["version"]);
 }
 
 #[test]
 fn duplicate_keys_are_errors_not_last_wins() {
-    has(&manifest_error("version: 1\nsecrets:\n  A:\n    required: false\n    required: true\n"), &["manifest.yaml:5:5", "duplicate", "required"]);
-    has(&manifest_error("version: 1\nsecrets:\n  A: {}\n  A: {}\n"), &["manifest.yaml:4:3", "duplicate"]);
+    has(
+        &manifest_error("version: 1\nsecrets:\n  A:\n    required: false\n    required: true\n"),
+        &["manifest.yaml:5:5", "duplicate", "required"],
+    );
+    has(
+        &manifest_error("version: 1\nsecrets:\n  A: {}\n  A: {}\n"),
+        &["manifest.yaml:4:3", "duplicate"],
+    );
 }
 
 #[test]
 fn bad_secret_name() {
-    has(&manifest_error("version: 1\nsecrets:\n  1BAD: {}\n"), &["secrets.1BAD.name", "not a valid secret name"]);
-    has(&manifest_error("version: 1\nsecrets:\n  BAD-NAME: {}\n"), &["secrets.BAD-NAME.name"]);
+    has(
+        &manifest_error("version: 1\nsecrets:\n  1BAD: {}\n"),
+        &["secrets.1BAD.name", "not a valid secret name"],
+    );
+    has(
+        &manifest_error("version: 1\nsecrets:\n  BAD-NAME: {}\n"),
+        &["secrets.BAD-NAME.name"],
+    );
 }
 
 #[test]
 fn bad_regular_expression() {
-    has(&manifest_error("version: 1\nsecrets:\n  A:\n    pattern: '([a-z'\n"), &["secrets.A.pattern", "not a valid regular expression", "manifest.yaml:3"]);
+    has(
+        &manifest_error("version: 1\nsecrets:\n  A:\n    pattern: '([a-z'\n"),
+        &[
+            "secrets.A.pattern",
+            "not a valid regular expression",
+            "manifest.yaml:3",
+        ],
+    );
 }
 
 #[test]
 fn default_on_a_required_secret() {
-    has(&manifest_error("version: 1\nsecrets:\n  A:\n    default: x\n"), &["secrets.A.default", "only an optional secret"]);
+    has(
+        &manifest_error("version: 1\nsecrets:\n  A:\n    default: x\n"),
+        &["secrets.A.default", "only an optional secret"],
+    );
 }
 
 #[test]
 fn two_secrets_injecting_the_same_variable() {
-    has(&manifest_error("version: 1\nsecrets:\n  A:\n    inject: {env: X}\n  B:\n    inject: {env: X}\n"), &["secrets.B.inject.env: X is already injected by A"]);
-    has(&manifest_error("version: 1\nsecrets:\n  A: {}\n  B:\n    inject: {env: A}\n"), &["already injected by A"]);
+    has(
+        &manifest_error(
+            "version: 1\nsecrets:\n  A:\n    inject: {env: X}\n  B:\n    inject: {env: X}\n",
+        ),
+        &["secrets.B.inject.env: X is already injected by A"],
+    );
+    has(
+        &manifest_error("version: 1\nsecrets:\n  A: {}\n  B:\n    inject: {env: A}\n"),
+        &["already injected by A"],
+    );
 }
 
 #[test]
 fn every_hijacking_variable_is_refused() {
-    for var in ["LD_PRELOAD", "LD_LIBRARY_PATH", "DYLD_INSERT_LIBRARIES", "PATH", "IFS", "BASH_ENV", "ENV", "PROMPT_COMMAND", "SHELLOPTS", "PS4", "SESAME_MANIFEST"] {
-        let e = manifest_error(&format!("version: 1\nsecrets:\n  A:\n    inject: {{env: {var}}}\n"));
-        has(&e, &["secrets.A.inject.env", &format!("refusing to inject {var}")]);
+    for var in [
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "DYLD_INSERT_LIBRARIES",
+        "PATH",
+        "IFS",
+        "BASH_ENV",
+        "ENV",
+        "PROMPT_COMMAND",
+        "SHELLOPTS",
+        "PS4",
+        "SESAME_MANIFEST",
+    ] {
+        let e = manifest_error(&format!(
+            "version: 1\nsecrets:\n  A:\n    inject: {{env: {var}}}\n"
+        ));
+        has(
+            &e,
+            &["secrets.A.inject.env", &format!("refusing to inject {var}")],
+        );
     }
 }
 
@@ -78,53 +131,121 @@ fn contradictions_are_all_reported_together() {
     let e = manifest_error(
         "version: 1\nsecrets:\n  A:\n    min_length: 10\n    max_length: 5\n  B:\n    decoded_bytes: 32\n  C:\n    min_key_bits: 2048\n    format: pem\n  D:\n    required: true\n    required_in: [production]\n",
     );
-    has(&e, &["secrets.A.min_length: 10 is more than max_length 5", "secrets.B.decoded_bytes", "secrets.C.min_key_bits", "secrets.D.required_in: cannot be combined with required"]);
-    assert!(e.lines().filter(|l| l.starts_with("sesame: error: manifest")).count() >= 4, "{e}");
+    has(
+        &e,
+        &[
+            "secrets.A.min_length: 10 is more than max_length 5",
+            "secrets.B.decoded_bytes",
+            "secrets.C.min_key_bits",
+            "secrets.D.required_in: cannot be combined with required",
+        ],
+    );
+    assert!(
+        e.lines()
+            .filter(|l| l.starts_with("sesame: error: manifest"))
+            .count()
+            >= 4,
+        "{e}"
+    );
 }
 
 #[test]
 fn wrong_types_and_values() {
-    has(&manifest_error("version: 1\nsecrets:\n  A:\n    required: yes\n"), &["manifest.yaml:4", "required", "boolean"]);
-    has(&manifest_error("version: 1\nsecrets:\n  A:\n    min_length: many\n"), &["manifest.yaml:4", "min_length"]);
-    has(&manifest_error("version: 1\nsecrets:\n  A:\n    format: base65\n"), &["manifest.yaml:4", "format"]);
-    has(&manifest_error("version: 1\nsources: [file, vault]\nsecrets: {}\n"), &["sources"]);
-    has(&manifest_error("version: 1\nsources: [file, file]\nsecrets: {}\n"), &["sources: file is listed twice"]);
-    has(&manifest_error("version: 1\nmax_file_size: 1GB\nsecrets: {}\n"), &["max_file_size", "not a size"]);
-    has(&manifest_error("version: 1\nmax_mode: 0644\nsecrets: {}\n"), &["max_mode", "quoted octal"]);
-    has(&manifest_error("version: 1\nmax_mode: \"0999\"\nsecrets: {}\n"), &["max_mode", "not an octal mode"]);
-    has(&manifest_error("version: 1\non_change_signal: SIGNOPE\nsecrets: {}\n"), &["on_change_signal"]);
-    has(&manifest_error("version: 1\nsecrets:\n  A:\n    trim: both\n"), &["trim"]);
+    has(
+        &manifest_error("version: 1\nsecrets:\n  A:\n    required: yes\n"),
+        &["manifest.yaml:4", "required", "boolean"],
+    );
+    has(
+        &manifest_error("version: 1\nsecrets:\n  A:\n    min_length: many\n"),
+        &["manifest.yaml:4", "min_length"],
+    );
+    has(
+        &manifest_error("version: 1\nsecrets:\n  A:\n    format: base65\n"),
+        &["manifest.yaml:4", "format"],
+    );
+    has(
+        &manifest_error("version: 1\nsources: [file, vault]\nsecrets: {}\n"),
+        &["sources"],
+    );
+    has(
+        &manifest_error("version: 1\nsources: [file, file]\nsecrets: {}\n"),
+        &["sources: file is listed twice"],
+    );
+    has(
+        &manifest_error("version: 1\nmax_file_size: 1GB\nsecrets: {}\n"),
+        &["max_file_size", "not a size"],
+    );
+    has(
+        &manifest_error("version: 1\nmax_mode: 0644\nsecrets: {}\n"),
+        &["max_mode", "quoted octal"],
+    );
+    has(
+        &manifest_error("version: 1\nmax_mode: \"0999\"\nsecrets: {}\n"),
+        &["max_mode", "not an octal mode"],
+    );
+    has(
+        &manifest_error("version: 1\non_change_signal: SIGNOPE\nsecrets: {}\n"),
+        &["on_change_signal"],
+    );
+    has(
+        &manifest_error("version: 1\nsecrets:\n  A:\n    trim: both\n"),
+        &["trim"],
+    );
 }
 
 #[test]
 fn file_and_inject_paths_must_stay_where_they_belong() {
-    has(&manifest_error("version: 1\nsecrets:\n  A:\n    file: ../../etc/shadow\n"), &["secrets.A.file", "relative path"]);
-    has(&manifest_error("version: 1\nsecrets:\n  A:\n    inject: {file: relative/path}\n"), &["secrets.A.inject.file", "absolute"]);
+    has(
+        &manifest_error("version: 1\nsecrets:\n  A:\n    file: ../../etc/shadow\n"),
+        &["secrets.A.file", "relative path"],
+    );
+    has(
+        &manifest_error("version: 1\nsecrets:\n  A:\n    inject: {file: relative/path}\n"),
+        &["secrets.A.inject.file", "absolute"],
+    );
 }
 
 #[test]
 fn required_in_must_name_a_declared_environment() {
-    has(&manifest_error("version: 1\nenvironments: [staging, production]\nsecrets:\n  A:\n    required_in: [prod]\n"), &["secrets.A.required_in", "\"prod\""]);
+    has(
+        &manifest_error(
+            "version: 1\nenvironments: [staging, production]\nsecrets:\n  A:\n    required_in: [prod]\n",
+        ),
+        &["secrets.A.required_in", "\"prod\""],
+    );
 }
 
 #[test]
 fn unknown_environment_on_the_command_line_is_refused() {
     let mut c = Case::new();
     c.manifest("version: 1\nenvironments: [staging, production]\nsecrets: {}\n");
-    c.run(&["-e", "prod", "--", "true"]).code(78).stderr_has("environment \"prod\" is not one of the manifest's environments (staging, production)");
+    c.run(&["-e", "prod", "--", "true"]).code(78).stderr_has(
+        "environment \"prod\" is not one of the manifest's environments (staging, production)",
+    );
 }
 
 #[test]
 fn malformed_and_truncated_yaml() {
-    has(&manifest_error("version: 1\nsecrets: [\n"), &["manifest.yaml:"]);
-    has(&manifest_error("version: 1\nsecrets:\n  A: {min_length: 3\n"), &["manifest.yaml:"]);
+    has(
+        &manifest_error("version: 1\nsecrets: [\n"),
+        &["manifest.yaml:"],
+    );
+    has(
+        &manifest_error("version: 1\nsecrets:\n  A: {min_length: 3\n"),
+        &["manifest.yaml:"],
+    );
     has(&manifest_error(""), &["manifest"]);
 }
 
 #[test]
 fn manifest_that_is_missing_a_directory_or_a_fifo() {
     let c = Case::new();
-    let r = c.run_raw(&["-m".into(), c.path().join("nope.yaml").into(), "--".into(), "true".into()]);
+    let r = c.run_raw(&[
+        "-m".into(),
+        c.path().join("nope.yaml").into(),
+        "--".into(),
+        "true".into(),
+    ]);
     r.code(78).stderr_has("nope.yaml: no such file");
     let r = c.run_raw(&["-m".into(), c.path().into(), "--".into(), "true".into()]);
     r.code(78).stderr_has("not a regular file (a directory)");

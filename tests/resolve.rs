@@ -35,8 +35,14 @@ fn file_env_variable_wins_and_is_scrubbed() {
     c.env("DB_PASSWORD_FILE", f.as_os_str());
     let (r, env) = child_env(&mut c, &[]);
     r.code(0);
-    assert!(has_var(&env, "DB_PASSWORD=from-the-file-env-path"), "the _FILE source must win");
-    assert!(!has_name(&env, "DB_PASSWORD_FILE"), "consumed _FILE variable must be scrubbed");
+    assert!(
+        has_var(&env, "DB_PASSWORD=from-the-file-env-path"),
+        "the _FILE source must win"
+    );
+    assert!(
+        !has_name(&env, "DB_PASSWORD_FILE"),
+        "consumed _FILE variable must be scrubbed"
+    );
 }
 
 #[test]
@@ -45,8 +51,11 @@ fn both_variable_and_file_variable_set_is_an_error() {
     c.manifest(ONE);
     let f = c.file("pw", b"value-in-file-1234\n");
     c.plant("value-in-file-1234");
-    c.env("DB_PASSWORD_FILE", f.as_os_str()).secret_env("DB_PASSWORD", "value-in-env-5678");
-    c.run(&["--", "true"]).code(78).stderr_has("DB_PASSWORD: both DB_PASSWORD and DB_PASSWORD_FILE are set; they are exclusive");
+    c.env("DB_PASSWORD_FILE", f.as_os_str())
+        .secret_env("DB_PASSWORD", "value-in-env-5678");
+    c.run(&["--", "true"]).code(78).stderr_has(
+        "DB_PASSWORD: both DB_PASSWORD and DB_PASSWORD_FILE are set; they are exclusive",
+    );
 }
 
 #[test]
@@ -55,7 +64,9 @@ fn file_variable_naming_a_missing_file_is_an_error_not_a_fall_through() {
     c.manifest(ONE);
     c.secret_file("DB_PASSWORD", "would-have-been-found\n");
     c.env("DB_PASSWORD_FILE", "/nonexistent/pw");
-    c.run(&["--", "true"]).code(78).stderr_has("DB_PASSWORD: $DB_PASSWORD_FILE names /nonexistent/pw: no such file");
+    c.run(&["--", "true"])
+        .code(78)
+        .stderr_has("DB_PASSWORD: $DB_PASSWORD_FILE names /nonexistent/pw: no such file");
 }
 
 #[test]
@@ -94,14 +105,18 @@ fn kubernetes_secret_volume_layout_is_followed() {
 fn environment_prefers_prefixed_variable_and_subdirectory() {
     let mut c = Case::new();
     c.manifest("version: 1\nenvironments: [staging, production]\nsecrets:\n  A: {}\n  B: {}\n");
-    c.secret_env("A", "plain-a-value").secret_env("PRODUCTION_A", "production-a-value");
+    c.secret_env("A", "plain-a-value")
+        .secret_env("PRODUCTION_A", "production-a-value");
     c.secret_file("B", "plain-b-value\n");
     c.secret_file("production/B", "production-b-value\n");
     let (r, env) = child_env(&mut c, &["-e", "production"]);
     r.code(0);
     assert!(has_var(&env, "A=production-a-value"));
     assert!(has_var(&env, "B=production-b-value"));
-    assert!(!has_name(&env, "PRODUCTION_A"), "prefixed source variable is scrubbed");
+    assert!(
+        !has_name(&env, "PRODUCTION_A"),
+        "prefixed source variable is scrubbed"
+    );
     let (r, env) = child_env(&mut c, &["-e", "staging"]);
     r.code(0);
     assert!(has_var(&env, "A=plain-a-value") && has_var(&env, "B=plain-b-value"));
@@ -111,8 +126,12 @@ fn environment_prefers_prefixed_variable_and_subdirectory() {
 fn required_in_depends_on_the_environment() {
     let mut c = Case::new();
     c.manifest("version: 1\nenvironments: [development, production]\nsecrets:\n  SMTP:\n    required_in: [production]\n");
-    c.run(&["-e", "development", "--", "true"]).code(0).stderr_has("absent: SMTP");
-    c.run(&["-e", "production", "--", "true"]).code(78).stderr_has("SMTP: missing (required in production)");
+    c.run(&["-e", "development", "--", "true"])
+        .code(0)
+        .stderr_has("absent: SMTP");
+    c.run(&["-e", "production", "--", "true"])
+        .code(78)
+        .stderr_has("SMTP: missing (required in production)");
     c.env("SESAME_ENVIRONMENT", "production");
     c.run(&["--", "true"]).code(78);
 }
@@ -168,7 +187,9 @@ fn dangling_symlink_is_absent_and_falls_through() {
     c.manifest(ONE);
     symlink("/nonexistent/target", c.secrets_dir().join("DB_PASSWORD")).unwrap();
     c.secret_env("DB_PASSWORD", "from-env-after-dangling");
-    c.run(&["--", "true"]).code(0).stderr_has("1 secret ready (1 env)");
+    c.run(&["--", "true"])
+        .code(0)
+        .stderr_has("1 secret ready (1 env)");
 }
 
 #[test]
@@ -176,7 +197,9 @@ fn max_file_size_is_configurable() {
     let mut c = Case::new();
     c.manifest("version: 1\nmax_file_size: 16\nsecrets:\n  A: {}\n");
     c.secret_file("A", "this-is-longer-than-sixteen-bytes");
-    c.run(&["--", "true"]).code(78).stderr_has("larger than the limit of 16 bytes");
+    c.run(&["--", "true"])
+        .code(78)
+        .stderr_has("larger than the limit of 16 bytes");
 }
 
 #[test]
@@ -188,7 +211,12 @@ fn trimming_crlf_newlines_empty_and_pem() {
     c.secret_file("WS", "  \tspaced-value \n");
     c.secret_file("EMPTY", "\n\n\n");
     c.child_prints_secrets();
-    let r = c.run(&["--", "sh", "-c", "printf '[%s][%s][%s][%s]' \"$CRLF\" \"$KEEP\" \"$WS\" \"${EMPTY-unset}\""]);
+    let r = c.run(&[
+        "--",
+        "sh",
+        "-c",
+        "printf '[%s][%s][%s][%s]' \"$CRLF\" \"$KEEP\" \"$WS\" \"${EMPTY-unset}\"",
+    ]);
     r.code(0);
     r.stdout_is_secretly("[crlf-value][keep-value\n][spaced-value][]");
 }
@@ -203,29 +231,50 @@ fn permission_denied_says_owner_mode_and_uid() {
     c.manifest(ONE);
     let p = c.secret_file("DB_PASSWORD", "root-only-secret-value\n");
     std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o400)).unwrap();
-    std::fs::set_permissions(c.manifest_path(), std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
-    c.wrapper(&["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]);
-    c.run(&["--", "true"]).code(78).stderr_has("permission denied (owned by 0:0, mode 0400, sesame runs as uid 65534)");
+    std::fs::set_permissions(
+        c.manifest_path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
+    c.wrapper(&[
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ]);
+    c.run(&["--", "true"])
+        .code(78)
+        .stderr_has("permission denied (owned by 0:0, mode 0400, sesame runs as uid 65534)");
 }
 
 #[test]
 fn scrub_removes_sources_and_sesame_variables_and_keeps_the_rest() {
     let mut c = Case::new();
     c.manifest("version: 1\nsecrets:\n  DB:\n    env: DATABASE_PASS\n    inject: {env: PGPASSWORD}\n  HIDDEN:\n    inject: {env: false}\n");
-    c.secret_env("DATABASE_PASS", "database-pass-value").secret_env("HIDDEN", "hidden-value-zzz");
+    c.secret_env("DATABASE_PASS", "database-pass-value")
+        .secret_env("HIDDEN", "hidden-value-zzz");
     c.env("SESAME_LOG", "warn").env("UNRELATED", "kept");
     let (r, env) = child_env(&mut c, &[]);
     r.code(0);
     assert!(has_var(&env, "PGPASSWORD=database-pass-value"));
-    assert!(!has_name(&env, "DATABASE_PASS"), "source variable with another name is scrubbed");
-    assert!(!has_name(&env, "HIDDEN"), "inject.env: false means the child gets no variable");
+    assert!(
+        !has_name(&env, "DATABASE_PASS"),
+        "source variable with another name is scrubbed"
+    );
+    assert!(
+        !has_name(&env, "HIDDEN"),
+        "inject.env: false means the child gets no variable"
+    );
     assert!(!has_name(&env, "SESAME_LOG"));
     assert!(has_var(&env, "UNRELATED=kept"));
 
     c.manifest("version: 1\nscrub: false\nsecrets:\n  DB:\n    env: DATABASE_PASS\n    inject: {env: PGPASSWORD}\n");
     let (r, env) = child_env(&mut c, &[]);
     r.code(0);
-    assert!(has_var(&env, "DATABASE_PASS=database-pass-value"), "scrub: false keeps sources");
+    assert!(
+        has_var(&env, "DATABASE_PASS=database-pass-value"),
+        "scrub: false keeps sources"
+    );
 }
 
 #[test]
@@ -233,7 +282,9 @@ fn clear_env_keeps_only_keep_env_and_secrets() {
     let mut c = Case::new();
     c.manifest("version: 1\nclear_env: true\nkeep_env: [PATH, \"LC_*\"]\nsecrets:\n  A: {}\n");
     c.secret_env("A", "clear-env-secret");
-    c.env("LC_ALL", "C").env("LANG", "C.UTF-8").env("OTHER", "x");
+    c.env("LC_ALL", "C")
+        .env("LANG", "C.UTF-8")
+        .env("OTHER", "x");
     let (r, env) = child_env(&mut c, &[]);
     r.code(0);
     let mut names: Vec<&str> = env.iter().filter_map(|l| l.split('=').next()).collect();
@@ -245,15 +296,27 @@ fn clear_env_keeps_only_keep_env_and_secrets() {
 fn inject_file_is_written_with_its_mode_and_parent_0700() {
     let mut c = Case::new();
     let target = c.path().join("run/app/db_password");
-    c.manifest(&format!("version: 1\nsecrets:\n  DB:\n    inject: {{env: false, file: {}, mode: \"0440\"}}\n", target.display()));
+    c.manifest(&format!(
+        "version: 1\nsecrets:\n  DB:\n    inject: {{env: false, file: {}, mode: \"0440\"}}\n",
+        target.display()
+    ));
     c.secret_env("DB", "value-written-to-a-file");
     c.run(&["--", "true"]).code(0);
     use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::metadata(&target).unwrap();
     assert_eq!(meta.permissions().mode() & 0o7777, 0o440);
-    assert_eq!(std::fs::metadata(target.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        std::fs::metadata(target.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
     assert!(std::fs::read_to_string(&target).unwrap() == "value-written-to-a-file");
-    let leftovers: Vec<_> = std::fs::read_dir(target.parent().unwrap()).unwrap().collect();
+    let leftovers: Vec<_> = std::fs::read_dir(target.parent().unwrap())
+        .unwrap()
+        .collect();
     assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
 }
 
@@ -274,7 +337,8 @@ fn file_env_mode_expands_every_file_variable_without_a_manifest() {
     c.env("MYSQL_PASSWORD", "conflicting-value");
     c.plant("conflicting-value");
     let r = c.run_raw(&["--file-env".into(), "--".into(), "true".into()]);
-    r.code(78).stderr_has("both MYSQL_PASSWORD and MYSQL_PASSWORD_FILE are set");
+    r.code(78)
+        .stderr_has("both MYSQL_PASSWORD and MYSQL_PASSWORD_FILE are set");
 }
 
 #[test]
@@ -290,5 +354,6 @@ fn file_env_mode_refuses_to_create_hijacking_variables() {
 fn a_manifest_is_required_unless_file_env() {
     let c = Case::new();
     let r = c.run_raw(&["--".into(), "true".into()]);
-    r.code(78).stderr_has("/etc/sesame/manifest.yaml: no such file");
+    r.code(78)
+        .stderr_has("/etc/sesame/manifest.yaml: no such file");
 }

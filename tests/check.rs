@@ -1,0 +1,177 @@
+//! `sesame check` (SPEC §7) and sesame's own log lines (SPEC §10): reports for people,
+//! JSON for machines, silence for HEALTHCHECK, and no value in any of them.
+
+mod common;
+use common::Case;
+
+fn case() -> Case {
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  DB_PASSWORD:\n    min_length: 12\n  API_KEY:\n    min_length: 40\n  SMTP:\n    required: false\n  MISSING: {}\n");
+    c.secret_file("db_password", "db-password-value-1234\n");
+    c.secret_env("API_KEY", "api-key-that-is-too-short");
+    c.secret_file("leftover_token", "an-unused-secret-file\n");
+    c
+}
+
+#[test]
+fn text_report_has_a_row_per_secret_unused_files_and_counts() {
+    let c = case();
+    let r = c.run(&["check"]);
+    r.code(78);
+    let rows: Vec<&str> = r.stdout.lines().collect();
+    assert!(
+        rows[0].starts_with("NAME") && rows[0].contains("STATUS") && rows[0].contains("SOURCE")
+    );
+    let row = |name: &str| {
+        *rows
+            .iter()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no row {name}"))
+    };
+    assert!(row("DB_PASSWORD ").contains(" ok ") && row("DB_PASSWORD").contains("file "));
+    assert!(
+        row("API_KEY").contains("invalid")
+            && row("API_KEY").contains("env API_KEY")
+            && row("API_KEY").contains("too short: 25 characters")
+    );
+    assert!(row("SMTP").contains("absent"));
+    assert!(row("MISSING").contains("missing"));
+    assert!(r.stdout.contains("unused") && r.stdout.contains("leftover_token"));
+    assert!(
+        rows.last().unwrap().contains(
+            "4 secrets: 1 ok, 1 invalid, 1 absent, 1 missing; 2 errors, 1 warning; 1 unused file"
+        ),
+        "{}",
+        r.stdout
+    );
+    // Columns are aligned: every row's STATUS starts at the same offset.
+    let col = rows[0].find("STATUS").unwrap();
+    for r in &rows[1..rows.len() - 1] {
+        assert_eq!(&r[col - 2..col], "  ", "misaligned row {r:?}");
+    }
+}
+
+#[test]
+fn json_report_is_machine_readable() {
+    let c = case();
+    let r = c.run(&["check", "--format", "json"]);
+    r.code(78);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("valid JSON");
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["errors"], 2);
+    let secrets = doc["secrets"].as_array().unwrap();
+    assert_eq!(secrets.len(), 4);
+    assert_eq!(secrets[0]["name"], "DB_PASSWORD");
+    assert_eq!(secrets[0]["status"], "ok");
+    assert_eq!(secrets[1]["status"], "invalid");
+    assert_eq!(secrets[1]["source"], "env API_KEY");
+    assert!(
+        doc["unused"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("leftover_token")
+    );
+}
+
+#[test]
+fn quiet_prints_nothing_and_the_exit_code_tells() {
+    let c = case();
+    let r = c.run(&["check", "--quiet"]);
+    r.code(78);
+    assert!(
+        r.stdout.is_empty() && r.stderr.is_empty(),
+        "stdout {:?} stderr {:?}",
+        r.stdout,
+        r.stderr
+    );
+    let mut ok = Case::new();
+    ok.manifest("version: 1\nsecrets:\n  A: {}\n");
+    ok.secret_file("A", "healthy-secret-value\n");
+    let r = ok.run(&["check", "--quiet"]);
+    r.code(0);
+    assert!(r.stdout.is_empty() && r.stderr.is_empty());
+}
+
+#[test]
+fn explain_shows_every_place_in_order() {
+    let c = case();
+    let r = c.run(&["check", "--explain", "DB_PASSWORD"]);
+    let d = c.secrets_dir().display().to_string();
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines[0], "DB_PASSWORD: ok");
+    assert!(lines[1].contains("1. $DB_PASSWORD_FILE") && lines[1].ends_with("not set"));
+    assert!(
+        lines[2].contains(&format!("2. {d}/DB_PASSWORD")) && lines[2].ends_with("no such file")
+    );
+    assert!(lines[3].contains(&format!("3. {d}/db_password")) && lines[3].ends_with("used"));
+    let r = c.run(&["check", "--explain", "MISSING"]);
+    r.stdout_has("4. $MISSING").stdout_has("error: missing");
+    c.run(&["check", "--explain", "NOPE"])
+        .code(64)
+        .stderr_has("no such secret");
+}
+
+#[test]
+fn check_is_a_subcommand_but_double_dash_check_is_a_program() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets: {}\n");
+    c.run(&["--", "check"])
+        .code(127)
+        .stderr_has("check: command not found");
+}
+
+#[test]
+fn json_logs_one_object_a_line_with_level_message_and_fields() {
+    let c = case();
+    let r = c.run(&["--log-format", "json", "--", "true"]);
+    r.code(78);
+    for line in r.stderr.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(v["level"].is_string() && v["message"].is_string(), "{line}");
+    }
+    assert!(r.stderr.contains(r#""secret":"API_KEY""#), "{}", r.stderr);
+}
+
+#[test]
+fn log_levels_filter_and_debug_names_each_source() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  A: {}\n  B:\n    required: false\n");
+    c.secret_file("A", "a-secret-for-logging\n");
+    let r = c.run(&["--log-level", "debug", "--", "true"]);
+    r.code(0).stderr_has(&format!(
+        "sesame: debug: A: from file {}/A",
+        c.secrets_dir().display()
+    ));
+    let r = c.run(&["--log-level", "error", "--", "true"]);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    let mut c2 = Case::new();
+    c2.env("SESAME_LOG", "loud");
+    c2.run(&["--", "true"])
+        .code(64)
+        .stderr_has("SESAME_LOG=\"loud\"");
+}
+
+#[test]
+fn nothing_planted_leaks_at_any_level_or_format_even_when_everything_fails() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  A:\n    pattern: '[0-9]+'\n    format: base64\n    min_entropy_bits: 400\n  B:\n    format: json\n  C:\n    format: rsa-private-key\n  D: {}\n  E: {}\n");
+    c.secret_file("A", "Zm9vYmFyYmF6cXV4MTIz-not-digits\n");
+    c.secret_file("B", "{\"password\": \"json-inner-secret-value\"\n");
+    c.plant("json-inner-secret-value");
+    c.secret_file("C", "-----BEGIN RSA PRIVATE KEY-----\nbm90LWEta2V5LXNlY3JldC1ieXRlcw==\n-----END RSA PRIVATE KEY-----\n");
+    c.plant("bm90LWEta2V5LXNlY3JldC1ieXRlcw==");
+    c.secret_env("D", "duplicated-secret-value");
+    c.secret_env("E", "duplicated-secret-value");
+    for level in ["error", "warn", "info", "debug"] {
+        for format in ["text", "json"] {
+            c.run(&["--log-level", level, "--log-format", format, "--", "true"])
+                .code(78);
+            c.run(&["--log-level", level, "--log-format", format, "check"])
+                .code(78);
+            c.run(&["--log-level", level, "check", "--format", "json"])
+                .code(78);
+            c.run(&["check", "--explain", "B"]);
+        }
+    }
+}
