@@ -16,6 +16,7 @@ pub mod cli;
 pub mod env;
 pub mod error;
 pub mod formats;
+pub mod generate;
 pub mod inject;
 pub mod launch;
 pub mod log;
@@ -107,8 +108,17 @@ fn load_manifest(settings: &Settings) -> Result<Manifest, Error> {
 /// Everything after argument parsing: manifest, resolution, validation, then either
 /// the report of `check` or the launch.
 fn main_job(cli: &Cli, settings: &Settings, env: &Environment) -> Result<i32, Error> {
+    if let Some(Action::Schema) = &cli.action {
+        print!("{}", manifest::SCHEMA);
+        return Ok(exit::OK);
+    }
+    if settings.watch {
+        return Err(Error::Usage(
+            "--watch (secret rotation) is not implemented yet".into(),
+        ));
+    }
     let command = match (&cli.action, cli.command()) {
-        (Some(Action::Check(_)), _) => None,
+        (Some(_), _) => None,
         (None, Some(argv)) => Some(argv),
         (None, None) => {
             return Err(Error::Usage(
@@ -141,6 +151,9 @@ fn main_job(cli: &Cli, settings: &Settings, env: &Environment) -> Result<i32, Er
         max_file_size: manifest.max_file_size,
     };
     let resolved = resolve::resolve_all(&specs, &ctx);
+    if let Some(Action::Generate(args)) = &cli.action {
+        return generate::run(args, &resolved, &ctx.secrets_dir);
+    }
     let report = validate::validate(
         resolved,
         &validate::Options {
