@@ -301,7 +301,7 @@ fn parse_error(shown: &str, text: &str, e: &serde_saphyr::Error) -> String {
         .unwrap_or(reason);
     match e.location() {
         Some(loc) => {
-            let key = key_on_line(text, loc.line() as usize)
+            let key = key_on_line(text, loc.line() as usize, loc.column() as usize)
                 .map(|k| format!("{k}: "))
                 .unwrap_or_default();
             format!(
@@ -314,18 +314,28 @@ fn parse_error(shown: &str, text: &str, e: &serde_saphyr::Error) -> String {
     }
 }
 
-/// The mapping key written on line `line` (1-based), if the line starts with one.
-/// Only the key is returned: the rest of the line may hold a value.
-fn key_on_line(text: &str, line: usize) -> Option<&str> {
+/// The mapping key an error at `line`:`column` (1-based) is about: the key written at
+/// that spot, or else the nearest `key:` before it on the line (flow mappings put
+/// several on one line). Only a key is returned: the rest of the line may hold a value.
+fn key_on_line(text: &str, line: usize, column: usize) -> Option<&str> {
     let l = text.lines().nth(line.checked_sub(1)?)?;
-    let l = l.trim_start().trim_start_matches("- ");
-    let (key, _) = l.split_once(':')?;
-    let key = key.trim().trim_matches(|c| c == '"' || c == '\'');
-    (!key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-    .then_some(key)
+    let col = l
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(l.len(), |(i, _)| i);
+    let is_key_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let (before, at) = l.split_at(col);
+    // The error is at a key: `min_lenght: 3`.
+    let word_end = at.find(|c: char| !is_key_char(c)).unwrap_or(at.len());
+    if word_end > 0 && at[word_end..].trim_start().starts_with(':') {
+        return Some(&at[..word_end]);
+    }
+    // The error is at a value: the key is the last `key:` before it.
+    let colon = before.rfind(':')?;
+    let head = before[..colon].trim_end().trim_end_matches(['"', '\'']);
+    let start = head.rfind(|c: char| !is_key_char(c)).map_or(0, |i| i + 1);
+    let key = &head[start..];
+    (!key.is_empty()).then_some(key)
 }
 
 /// The line (1-based) where the secret `name` is declared, for messages about it.
@@ -1039,6 +1049,16 @@ mod tests {
         assert!(e.contains("m.yaml:4:") && e.contains("min_length"), "{e}");
         let e = parse("version: 1\nsecrets:\n  A:\n    required: yes\n").unwrap_err();
         assert!(e.contains("required") && e.contains("4:"), "{e}");
+    }
+
+    #[test]
+    fn the_key_of_an_error_is_found_in_block_and_flow_style() {
+        let text =
+            "secrets:\n  A:\n    min_length: -3\n  B: {file: x, min_length: -1}\n    bogus: 1\n";
+        assert_eq!(key_on_line(text, 3, 17), Some("min_length"));
+        assert_eq!(key_on_line(text, 4, 29), Some("min_length"));
+        assert_eq!(key_on_line(text, 5, 5), Some("bogus"));
+        assert_eq!(key_on_line(text, 9, 1), None);
     }
 
     #[test]
