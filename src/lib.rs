@@ -151,6 +151,8 @@ fn main_job(cli: &Cli, settings: &Settings, env: &Environment) -> Result<i32, Er
         max_file_size: manifest.max_file_size,
     };
     let resolved = resolve::resolve_all(&specs, &ctx);
+    #[cfg(debug_assertions)]
+    fault_injection::panic_if_asked(env, &resolved);
     if let Some(Action::Generate(args)) = &cli.action {
         return generate::run(args, &resolved, &ctx.secrets_dir);
     }
@@ -198,6 +200,26 @@ fn launch(
     let cmd = launch::Command::new(argv, child_env)?;
     drop(report);
     Err(cmd.exec())
+}
+
+/// Debug builds only: a way for the tests to prove that a panic while sesame holds
+/// secrets prints no value and exits 70. The release binary contains none of this.
+#[cfg(debug_assertions)]
+mod fault_injection {
+    use crate::env::Environment;
+    use crate::resolve::{Outcome, Resolved};
+
+    /// With `SESAME_TEST_PANIC=1`, panics with a message that quotes a resolved value,
+    /// the worst case for the panic hook to handle.
+    pub fn panic_if_asked(env: &Environment, resolved: &[Resolved]) {
+        if env.get("SESAME_TEST_PANIC").is_some_and(|v| v == "1") {
+            let value = resolved.iter().find_map(|r| match &r.outcome {
+                Outcome::Found(f) => Some(f.value.expose().to_owned()),
+                _ => None,
+            });
+            panic!("forced panic holding {value:?}");
+        }
+    }
 }
 
 /// One line a problem: errors first, so they are not lost under warnings.
