@@ -333,7 +333,10 @@ fn key_on_line(text: &str, line: usize, column: usize) -> Option<&str> {
     // The error is at a value: the key is the last `key:` before it.
     let colon = before.rfind(':')?;
     let head = before[..colon].trim_end().trim_end_matches(['"', '\'']);
-    let start = head.rfind(|c: char| !is_key_char(c)).map_or(0, |i| i + 1);
+    let start = head
+        .char_indices()
+        .rfind(|&(_, c)| !is_key_char(c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let key = &head[start..];
     (!key.is_empty()).then_some(key)
 }
@@ -1059,6 +1062,20 @@ mod tests {
         assert_eq!(key_on_line(text, 4, 29), Some("min_length"));
         assert_eq!(key_on_line(text, 5, 5), Some("bogus"));
         assert_eq!(key_on_line(text, 9, 1), None);
+        // Found by fuzzing: a multi-byte character just before the key.
+        assert_eq!(key_on_line("x\u{f2}ub: true ,\u{0}", 1, 10), Some("ub"));
+    }
+
+    /// Inputs that once crashed the parser (fuzz/artifacts), kept as regressions.
+    #[test]
+    fn fuzz_regressions_parse_without_panicking() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/regressions/manifest");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                let _ = Manifest::parse(text, None);
+            }
+        }
     }
 
     #[test]
