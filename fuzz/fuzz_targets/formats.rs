@@ -9,8 +9,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(value) = std::str::from_utf8(rest) else { return };
     let format = Format::ALL[selector as usize % Format::ALL.len()];
     if let Err(why) = format.check(value) {
-        // A value of 12+ bytes must never appear in its own error message.
-        if value.len() >= 12 {
+        // A value must never appear in its own error message. (Only values with a
+        // character no message uses are checked: the fuzzer otherwise learns to write
+        // the message itself, e.g. " valid JSON (line 1, column 2".)
+        if value.len() >= 12 && value.contains(['~', '#', '%', '!']) {
             assert!(!why.contains(value), "the error message quotes the value");
         }
     }
