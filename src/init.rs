@@ -412,7 +412,9 @@ mod tests {
         let names: Vec<&str> = SYNCHRONOUS.iter().map(|s| s.as_str()).collect();
         assert_eq!(
             names,
-            ["SIGSEGV", "SIGFPE", "SIGILL", "SIGBUS", "SIGABRT", "SIGTRAP", "SIGSYS"]
+            [
+                "SIGSEGV", "SIGFPE", "SIGILL", "SIGBUS", "SIGABRT", "SIGTRAP", "SIGSYS"
+            ]
         );
     }
 
