@@ -673,32 +673,34 @@ time.sleep(1)
 print("sigint", len(got), flush=True)
 "#;
 
+/// Runs sesame from a shell without job control on the terminal, then checks from the
+/// same process group whether the terminal is theirs again.
+const THEN_CHECK_FOREGROUND: &str = "\"$@\"; code=$?; \
+    python3 -c 'import os; print(\"foreground-after\", os.tcgetpgrp(0) == os.getpgrp())'; \
+    exit $code";
+
 #[test]
-fn on_a_terminal_ctrl_c_reaches_the_child_exactly_once() {
+fn on_a_terminal_ctrl_c_reaches_the_child_exactly_once_and_the_terminal_is_given_back() {
     let mut c = Case::with_secrets();
     c.timeout(Duration::from_secs(90));
     let driver = c.file("pty_driver.py", PTY_DRIVER.as_bytes());
     let counter = c.file("int_counter.py", INT_COUNTER.as_bytes());
+    let ready = c.path().join("ready");
     c.wrapper(&[
         "python3",
         driver.to_str().unwrap(),
-        c.path().join("ready").to_str().unwrap(),
+        ready.to_str().unwrap(),
+        "/bin/sh",
+        "-c",
+        THEN_CHECK_FOREGROUND,
+        "sh",
     ]);
-    // The wrapper puts sesame's path first; the driver execs it on the terminal.
-    let r = c.run_raw(&[
-        "-m".into(),
-        c.manifest_path().into(),
-        "-d".into(),
-        c.secrets_dir().into(),
-        "--init".into(),
-        "--".into(),
-        "python3".into(),
-        counter.into(),
-    ]);
+    let r = c.run(&["--init", "--", "python3", counter.to_str().unwrap()]);
     r.code(0);
     let terminal = r.stdout.replace('\r', "");
     assert!(terminal.contains("foreground True"), "{terminal}");
     assert!(terminal.contains("sigint 1\n"), "{terminal}");
+    assert!(terminal.contains("foreground-after True"), "{terminal}");
     assert!(terminal.contains("status 0"), "{terminal}");
 }
 
@@ -741,7 +743,14 @@ fn the_supervisor_keeps_no_secret_in_its_memory_or_its_environ_once_the_child_ru
         return;
     }
     let c = Case::with_secrets();
-    let values = ["db-Pa55word-planted-7f3a9c", "api-key-planted-e41b07d2"];
+    // Each value whole, and its tail: malloc overwrites the head of a freed chunk, so a
+    // copy freed without zeroing shows up as its tail.
+    let values = [
+        common::FILE_SECRET,
+        &common::FILE_SECRET[16..],
+        common::ENV_SECRET,
+        &common::ENV_SECRET[16..],
+    ];
     let running = c.spawn(&["--init", "--", "sh", "-c", SLEEPER]);
     let sesame = running.pid();
     wait_for_file(&c.path().join("ready"));
@@ -775,7 +784,7 @@ fn the_supervisor_keeps_no_secret_in_its_memory_or_its_environ_once_the_child_ru
     // The child has them, as it should (it is the one they are for).
     let child = common::children_of(sesame)[0];
     let child_env = std::fs::read(format!("/proc/{child}/environ")).unwrap();
-    assert!(contains(&child_env, values[1]));
+    assert!(contains(&child_env, common::ENV_SECRET));
     send_signal(sesame, sig::TERM);
     c.finish(running).code(143);
 }

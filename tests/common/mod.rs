@@ -18,6 +18,12 @@ pub fn sesame_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_sesame"))
 }
 
+/// The values [`Case::with_secrets`] plants. Long enough that freeing a copy does not
+/// destroy it (malloc reuses a free chunk's first 16 bytes), so a memory scan can find
+/// one that was freed without being zeroed.
+pub const FILE_SECRET: &str = "db-Pa55word-planted-7f3a9c-0b1d2f4e6a8c9e7d5b3a1c0e2f4d6b8a";
+pub const ENV_SECRET: &str = "api-key-planted-e41b07d2-93c5a7e1f0d2b4c6a8e0f1d3b5c7a9e2";
+
 /// One scenario: a directory, a manifest, secrets, variables and arguments.
 pub struct Case {
     pub dir: tempfile::TempDir,
@@ -78,8 +84,8 @@ impl Case {
     pub fn with_secrets() -> Self {
         let mut c = Case::new();
         c.manifest("version: 1\nsecrets:\n  DB_PASSWORD:\n    min_length: 8\n  API_KEY: {}\n");
-        c.secret_file("db_password", "db-Pa55word-planted-7f3a9c\n");
-        c.secret_env("API_KEY", "api-key-planted-e41b07d2");
+        c.secret_file("db_password", &format!("{FILE_SECRET}\n"));
+        c.secret_env("API_KEY", ENV_SECRET);
         c
     }
 
