@@ -251,11 +251,11 @@ fn run_child(cmd: &Command, owns_terminal: bool, inherited_mask: &SigSet) -> ! {
         // then sends Ctrl-C's SIGINT (and ^\, ^Z) to that group only: the command gets
         // it once, from the kernel, and sesame (left in its own group) does not receive
         // it to forward a second copy. tcsetpgrp(3) from what is now a background group
-        // raises SIGTTOU unless SIGTTOU is ignored or blocked: it is blocked (step 3)
-        // and, as tini does, also ignored for the call; step below restores it.
-        // Done in the child, as tini does: when sesame runs under another sesame/tini the
-        // grandparent may hand the terminal to our group first, and the child still
-        // takes it last.
+        // raises SIGTTOU unless SIGTTOU is ignored or blocked (tty_check_change): it is
+        // blocked since step 3 and, as tini does, also ignored for the call;
+        // `restore_inherited_dispositions` below gives it back its inherited action.
+        // Done in the child, as tini does: whatever the parent's scheduling, the
+        // command's group owns the terminal before the command's first instruction.
         set_disposition(libc::SIGTTOU, libc::SIG_IGN);
         let stdin = std::io::stdin();
         if let Err(e) = nix::unistd::tcsetpgrp(&stdin, getpgrp())
