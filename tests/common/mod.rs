@@ -339,9 +339,22 @@ impl Running {
 }
 
 impl Drop for Running {
+    /// A test that failed before [`Case::finish`]: kill the whole tree (sesame, its
+    /// command, a namespace's PID 1), so nothing it started outlives the test.
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
+            let mut tree = vec![child.id() as i32];
+            let mut i = 0;
+            while i < tree.len() {
+                tree.extend(children_of(tree[i]));
+                i += 1;
+            }
+            for pid in tree.into_iter().rev() {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
             let _ = child.wait();
         }
     }
