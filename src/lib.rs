@@ -47,6 +47,10 @@ pub fn run() -> i32 {
     // While sesame holds secrets, no other process of the same uid may ptrace it or
     // read its memory, and it leaves no core dump. `execve` resets this for the child.
     let _ = nix::sys::prctl::set_dumpable(false);
+    if let Err(e) = refuse_setuid() {
+        eprintln!("sesame: error: {e}");
+        return e.exit_code();
+    }
 
     let cli = match Cli::parse_args(std::env::args_os()) {
         Ok(cli) => cli,
@@ -84,6 +88,20 @@ pub fn run() -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// A setuid or setgid sesame would let any user read root-only secrets and pick
+/// `--user`: refuse to run at all when the real and effective ids differ (gosu does
+/// the same).
+fn refuse_setuid() -> Result<(), Error> {
+    use nix::unistd::{getegid, geteuid, getgid, getuid};
+    if getuid() != geteuid() || getgid() != getegid() {
+        return Err(Error::Privilege(
+            "sesame is installed setuid or setgid; refusing to run (remove the bit: chmod u-s,g-s)"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Prints a panic as an internal error without its payload (which could quote data)

@@ -73,25 +73,19 @@ fn the_gosu_matrix_names_ids_user_group_supplementary_groups_and_home() {
     let cases: &[(&str, String)] = &[
         ("app", format!("1000 1000 [29 44 1000] /home/app {none}")),
         ("1000", format!("1000 1000 [29 44 1000] /home/app {none}")),
-        ("app:staff", format!("1000 50 [29 44 50] /home/app {none}")),
-        ("app:50", format!("1000 50 [29 44 50] /home/app {none}")),
-        (
-            "1000:1000",
-            format!("1000 1000 [29 44 1000] /home/app {none}"),
-        ),
-        (
-            "app:4242",
-            format!("1000 4242 [29 44 4242] /home/app {none}"),
-        ),
+        ("app:staff", format!("1000 50 [50] /home/app {none}")),
+        ("app:50", format!("1000 50 [50] /home/app {none}")),
+        ("1000:1000", format!("1000 1000 [1000] /home/app {none}")),
+        ("app:4242", format!("1000 4242 [4242] /home/app {none}")),
         (
             "nobody",
             format!("65534 65534 [44 65534] /nonexistent {none}"),
         ),
         (
             "nobody:nogroup",
-            format!("65534 65534 [44 65534] /nonexistent {none}"),
+            format!("65534 65534 [65534] /nonexistent {none}"),
         ),
-        ("65534:0", format!("65534 0 [0 44] /nonexistent {none}")),
+        ("65534:0", format!("65534 0 [0] /nonexistent {none}")),
         ("daemon", format!("1 1 [1] /usr/sbin {none}")),
         ("4321", format!("4321 4321 [4321] / {none}")),
         ("4321:staff", format!("4321 50 [50] / {none}")),
@@ -345,4 +339,41 @@ fn in_init_mode_with_user_both_the_supervisor_and_the_child_are_unprivileged() {
     // An unprivileged PID 1 still forwards (same uid as its child) and passes the code.
     send_signal(sesame, 15);
     c.finish(running).code(143);
+}
+
+#[test]
+fn a_setuid_copy_of_sesame_refuses_to_run() {
+    if !root_or_skip() {
+        return;
+    }
+    let c = Case::with_secrets();
+    let copy = c.path().join("sesame-suid");
+    std::fs::copy(common::sesame_bin(), &copy).unwrap();
+    std::fs::set_permissions(&copy, PermissionsExt::from_mode(0o4755)).unwrap();
+    std::fs::set_permissions(c.manifest_path(), PermissionsExt::from_mode(0o644)).unwrap();
+    let mut cmd = std::process::Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&copy)
+        .arg("-m")
+        .arg(c.manifest_path())
+        .args(["--", "touch"])
+        .arg(c.path().join("ran"))
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let r = common::run_with_timeout(cmd, None, Duration::from_secs(20));
+    c.assert_no_leak(&r);
+    if std::process::Command::new("findmnt")
+        .args(["-n", "-o", "OPTIONS", "-T"])
+        .arg(c.path())
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("nosuid"))
+    {
+        eprintln!("skipped: the temporary directory is mounted nosuid");
+        return;
+    }
+    r.code(77)
+        .stderr_has("installed setuid or setgid; refusing to run");
+    assert!(!c.path().join("ran").exists());
 }
