@@ -15,11 +15,13 @@
 
 use crate::error::exit;
 use crate::launch::Command;
+use crate::watch::{Action, Watch};
 use nix::errno::Errno;
 use nix::libc::{self, c_int};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::unistd::{ForkResult, Pid, getpgrp, getpid};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// The highest signal number on Linux (`_NSIG - 1`): 31 standard plus the real-time ones.
 const MAX_SIGNAL: c_int = 64;
@@ -142,10 +144,14 @@ pub fn is_pid1() -> bool {
 }
 
 /// Options of the supervisor.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Options {
     /// Forward signals to the child's process group, not only to the child.
     pub signal_group: bool,
+    /// Drop to this identity in the child, after the fork. Used with `--watch`, where
+    /// the supervisor must stay able to read root-only secrets when they rotate;
+    /// otherwise sesame drops before forking and both processes are unprivileged.
+    pub child_user: Option<crate::user::Identity>,
 }
 
 /// Starts `cmd` as a child and supervises it until it exits; then exits the process
@@ -153,7 +159,7 @@ pub struct Options {
 ///
 /// `cmd` holds the secrets (its environment); the supervisor drops it (zeroing them)
 /// as soon as the child is forked, and wipes its own initial environment block too.
-pub fn supervise(cmd: Command, opts: Options) -> ! {
+pub fn supervise(cmd: Command, opts: Options, watch: Option<Watch>) -> ! {
     // 1. Become a subreaper (tini: reaper_check). PR_SET_CHILD_SUBREAPER, prctl(2):
     //    orphaned descendants are re-parented to the nearest living subreaper ancestor
     //    instead of to the namespace's init, so their zombies come to us to be reaped.
@@ -197,29 +203,22 @@ pub fn supervise(cmd: Command, opts: Options) -> ! {
     //    steal the terminal).
     let owns_terminal = owns_terminal();
 
-    // 5. Start the child (tini: spawn + isolate_child + restore_signals).
-    // SAFETY: sesame has one thread (no thread is ever spawned), so the child is a
-    // complete copy and may allocate and log before it execs or `_exit`s.
-    let child = match unsafe { nix::unistd::fork() } {
-        Ok(ForkResult::Child) => run_child(&cmd, owns_terminal, &inherited_mask),
-        Ok(ForkResult::Parent { child }) => child,
-        Err(e) => fail_internal(&format!("fork: {e}")),
+    // 5. Start the child (tini: spawn + isolate_child + restore_signals), then drop
+    //    the command: the supervisor needs no secret any more (its environment entries
+    //    zero themselves), and wipe the environment block the kernel gave us.
+    let start = Start {
+        owns_terminal,
+        inherited_mask,
+        user: opts.child_user.clone(),
     };
-    // setpgid(2) in the parent as well, as job-control shells do: whichever of the two
-    // runs first creates the group, so a `kill(-pid)` from the loop below can never
-    // find no group. After the child has exec'd the kernel refuses (EACCES) and after it
-    // is gone (ESRCH); the child's own call made the group by then.
-    let _ = nix::unistd::setpgid(child, child);
-
-    // 6. The supervisor needs no secret any more: drop the command (its environment
-    //    entries zero themselves) and wipe the environment block the kernel gave us.
-    drop(cmd);
+    let child = start.spawn(cmd);
     wipe_own_environment();
 
-    // 7. Forward and reap until the child is gone (tini: the main loop).
-    let code = wait_and_forward(child, opts);
+    // 6. Forward and reap until the child is gone (tini: the main loop); with --watch,
+    //    also follow the secrets and restart or signal the command when they change.
+    let (code, child) = wait_and_forward(child, &opts, &start, watch);
 
-    // 8. Give the terminal back to our group before leaving, so a parent that does not
+    // 7. Give the terminal back to our group before leaving, so a parent that does not
     //    do job control itself (a script, `su -c`) is not left in a background group.
     //    tcsetpgrp(3) from a background group raises SIGTTOU unless it is blocked or
     //    ignored (drivers/tty/tty_jobctrl.c `tty_check_change`); it is blocked here.
@@ -241,7 +240,36 @@ fn owns_terminal() -> bool {
 
 /// The child's side of the fork: own process group, the terminal, the inherited signal
 /// state, then execve. Never returns.
-fn run_child(cmd: &Command, owns_terminal: bool, inherited_mask: &SigSet) -> ! {
+/// What every start of the command needs (the first, and each `--watch` restart).
+struct Start {
+    owns_terminal: bool,
+    inherited_mask: SigSet,
+    user: Option<crate::user::Identity>,
+}
+
+impl Start {
+    /// Forks and runs `cmd` in the child; the parent drops `cmd` (zeroing the values it
+    /// holds) at once and returns the child's pid.
+    fn spawn(&self, cmd: Command) -> Pid {
+        // SAFETY: sesame has one thread (no thread is ever spawned), so the child is a
+        // complete copy and may allocate and log before it execs or `_exit`s.
+        let child = match unsafe { nix::unistd::fork() } {
+            Ok(ForkResult::Child) => run_child(&cmd, self),
+            Ok(ForkResult::Parent { child }) => child,
+            Err(e) => fail_internal(&format!("fork: {e}")),
+        };
+        // setpgid(2) in the parent as well, as job-control shells do: whichever of the
+        // two runs first creates the group, so a `kill(-pid)` from the loop can never
+        // find no group. After the child has exec'd the kernel refuses (EACCES) and
+        // after it is gone (ESRCH); the child's own call made the group by then.
+        let _ = nix::unistd::setpgid(child, child);
+        drop(cmd);
+        child
+    }
+}
+
+fn run_child(cmd: &Command, start: &Start) -> ! {
+    let (owns_terminal, inherited_mask) = (start.owns_terminal, &start.inherited_mask);
     // A process group of its own, led by the child (setpgid(2)): `--signal-group` sends
     // to it, and the terminal's job control sees the command as one job.
     let _ = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0));
@@ -277,6 +305,12 @@ fn run_child(cmd: &Command, owns_terminal: bool, inherited_mask: &SigSet) -> ! {
         child_exit(exit::INTERNAL);
     }
 
+    if let Some(id) = &start.user
+        && let Err(e) = crate::user::become_user(id)
+    {
+        tracing::error!("{e}");
+        child_exit(exit::PRIVILEGE);
+    }
     let err = cmd.exec();
     tracing::error!("{err}");
     child_exit(err.exit_code())
@@ -329,49 +363,82 @@ fn wipe_own_environment() {
 }
 
 /// The main loop: take one signal at a time, forward it or reap, until the child has
-/// been reaped. Returns the exit code sesame should end with.
-fn wait_and_forward(child: Pid, opts: Options) -> i32 {
+/// been reaped. Returns the exit code sesame should end with, and the last child's pid
+/// (`--watch` restarts replace it).
+fn wait_and_forward(
+    mut child: Pid,
+    opts: &Options,
+    start: &Start,
+    mut watch: Option<Watch>,
+) -> (i32, Pid) {
     let mut waited = SigSet::all();
     for s in SYNCHRONOUS {
         waited.remove(s);
     }
-    // `kill(2)`: a negative pid sends to every process of that process group.
-    let target = if opts.signal_group {
-        -child.as_raw()
-    } else {
-        child.as_raw()
+    let target = |child: Pid| {
+        if opts.signal_group {
+            -child.as_raw()
+        } else {
+            child.as_raw()
+        }
+    };
+    // A `--watch` restart in progress: the command to start once the old one is gone,
+    // and when to stop asking politely (`None` once SIGKILL was sent).
+    let mut restart: Option<(Command, Option<Instant>)> = None;
+    let timeout = match &watch {
+        Some(w) => duration_to_timespec(w.tick()),
+        None => WAIT_TIMEOUT,
     };
     loop {
-        // SAFETY: `info` is written by the kernel; an all-zero siginfo_t is valid.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: the set and timeout are valid for the call; `info` is writable.
-        let sig = unsafe { libc::sigtimedwait(waited.as_ref(), &mut info, &WAIT_TIMEOUT) };
+        let sig = unsafe { libc::sigtimedwait(waited.as_ref(), &mut info, &timeout) };
         match sig {
-            // The timeout (EAGAIN) or an interruption (EINTR, e.g. after SIGCONT): look
-            // for zombies anyway, then wait again.
-            -1 => {}
-            libc::SIGCHLD => {}
-            // Not forwarded (SPEC §5.2). SIGTTIN/SIGTTOU are job control between the
-            // terminal and a group: the child's group gets its own from the terminal.
-            libc::SIGTTIN | libc::SIGTTOU => continue,
+            -1 | libc::SIGCHLD => {
+                if let Some(code) = reap_zombies(child) {
+                    match restart.take() {
+                        Some((cmd, _)) => child = start.spawn(cmd),
+                        None => return (code, child),
+                    }
+                }
+            }
+            libc::SIGTTIN | libc::SIGTTOU => {}
             sig => {
-                // The child may be gone already (ESRCH); the reap below will see it.
-                // With --signal-group, EPERM for a member that changed its uid is the
-                // kernel's answer for that member; the others still got the signal.
-                // SAFETY: kill has no memory preconditions.
-                unsafe { libc::kill(target, sig) };
-                continue;
+                unsafe { libc::kill(target(child), sig) };
             }
         }
-        if let Some(code) = reap_zombies(child) {
-            return code;
+        let Some(w) = watch.as_mut() else { continue };
+        let now = Instant::now();
+        match w.poll(now) {
+            Some(Action::Restart { cmd, grace }) => {
+                // SIGTERM now, SIGKILL at the deadline; the new command starts when the
+                // old one has been reaped. A newer change replaces a pending command.
+                unsafe { libc::kill(target(child), libc::SIGTERM) };
+                restart = Some((cmd, Some(now + grace)));
+            }
+            Some(Action::Signal(sig)) => {
+                unsafe { libc::kill(target(child), sig as c_int) };
+            }
+            None => {}
+        }
+        if let Some((_, kill_at)) = &mut restart
+            && kill_at.is_some_and(|at| now >= at)
+        {
+            tracing::warn!(
+                "--watch: the command did not stop within restart_grace; sending SIGKILL"
+            );
+            unsafe { libc::kill(target(child), libc::SIGKILL) };
+            *kill_at = None;
         }
     }
 }
 
-/// Reaps every child that has exited (tini: reap_zombies): waitpid(2) with -1 collects
-/// any child, the command or an orphan re-parented to us; WNOHANG returns 0 when the
-/// remaining children are all alive. Returns the exit code when the command was reaped.
+fn duration_to_timespec(d: Duration) -> libc::timespec {
+    libc::timespec {
+        tv_sec: d.as_secs() as libc::time_t,
+        tv_nsec: d.subsec_nanos() as libc::c_long,
+    }
+}
+
 fn reap_zombies(child: Pid) -> Option<i32> {
     loop {
         let mut status: c_int = 0;

@@ -29,6 +29,7 @@ pub mod settings;
 pub mod strength;
 pub mod user;
 pub mod validate;
+pub mod watch;
 
 use cli::{Action, Cli};
 use env::Environment;
@@ -133,11 +134,6 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
         print!("{}", manifest::SCHEMA);
         return Ok(exit::OK);
     }
-    if settings.watch {
-        return Err(Error::Usage(
-            "--watch (secret rotation) is not implemented yet".into(),
-        ));
-    }
     let command = match (&cli.action, cli.command()) {
         (Some(_), _) => None,
         (None, Some(argv)) => Some(argv),
@@ -157,35 +153,15 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
             known.join(", ")
         )));
     }
-    let mut specs = manifest.secrets.clone();
-    if settings.file_env {
-        specs.extend(resolve::file_env_specs(&manifest, &env));
-    }
-    let ctx = Context {
-        secrets_dir: settings
-            .secrets_dir
-            .clone()
-            .or_else(|| manifest.secrets_dir.clone())
-            .unwrap_or_else(|| PathBuf::from(settings::DEFAULT_SECRETS_DIR)),
-        environment: settings.environment.as_deref(),
-        env: &env,
-        max_file_size: manifest.max_file_size,
-    };
+    let specs = all_specs(settings, &manifest, &env);
+    let ctx = context(settings, &manifest, &env);
     let resolved = resolve::resolve_all(&specs, &ctx);
     #[cfg(debug_assertions)]
     fault_injection::panic_if_asked(&env, &resolved);
     if let Some(Action::Generate(args)) = &cli.action {
         return generate::run(args, &resolved, &ctx.secrets_dir);
     }
-    let report = validate::validate(
-        resolved,
-        &validate::Options {
-            environment: settings.environment.as_deref(),
-            strict: settings.strict,
-            max_mode: manifest.max_mode,
-            now: SystemTime::now(),
-        },
-    );
+    let report = validate::validate(resolved, &validate_options(settings, &manifest));
 
     if let Some(Action::Check(args)) = &cli.action {
         return check::print(args, &report, &ctx);
@@ -206,6 +182,42 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
     )
 }
 
+/// The manifest's secrets, plus the `X_FILE` variables `--file-env` expands.
+fn all_specs(
+    settings: &Settings,
+    manifest: &Manifest,
+    env: &Environment,
+) -> Vec<manifest::SecretSpec> {
+    let mut specs = manifest.secrets.clone();
+    if settings.file_env {
+        specs.extend(resolve::file_env_specs(manifest, env));
+    }
+    specs
+}
+
+/// Where and how secrets are looked for: command line, then manifest, then default.
+fn context<'a>(settings: &'a Settings, manifest: &Manifest, env: &'a Environment) -> Context<'a> {
+    Context {
+        secrets_dir: settings
+            .secrets_dir
+            .clone()
+            .or_else(|| manifest.secrets_dir.clone())
+            .unwrap_or_else(|| PathBuf::from(settings::DEFAULT_SECRETS_DIR)),
+        environment: settings.environment.as_deref(),
+        env,
+        max_file_size: manifest.max_file_size,
+    }
+}
+
+fn validate_options<'a>(settings: &'a Settings, manifest: &Manifest) -> validate::Options<'a> {
+    validate::Options {
+        environment: settings.environment.as_deref(),
+        strict: settings.strict,
+        max_mode: manifest.max_mode,
+        now: SystemTime::now(),
+    }
+}
+
 /// Injects the secrets and starts the command (SPEC §5.1–5.3), in this order:
 /// resolve the `--user` identity, write `inject.file`s owned by it, build the child's
 /// environment (with the identity's `HOME`), drop privileges, then either replace
@@ -219,34 +231,129 @@ fn launch(
     argv: &[std::ffi::OsString],
 ) -> Result<i32, Error> {
     let identity = settings.user.as_deref().map(user_identity).transpose()?;
-    inject::write_files(&report, identity.as_ref().map(|id| (id.uid, id.gid)))?;
-    let mut child_env =
-        inject::child_environment(manifest, &env, &report, settings.environment.as_deref());
-    if let Some(id) = &identity {
-        child_env.set("HOME", &id.home);
+    let supervise = match settings.init {
+        InitMode::Always => true,
+        InitMode::Never => false,
+        InitMode::Auto => init::is_pid1(),
+    };
+    if settings.watch && !supervise {
+        return Err(Error::Usage(
+            "--watch needs init mode (--init, or sesame as PID 1): in exec mode nothing is left to watch".into(),
+        ));
     }
-    let cmd = launch::Command::new(argv, child_env)?;
+    let cmd = command_for(settings, manifest, &env, &report, argv, identity.as_ref())?;
+    if settings.watch {
+        // The supervisor stays as it is (root, with --user) so that it can read
+        // root-only secrets again when they rotate; the child drops after the fork.
+        let dirs = watched_dirs(settings, manifest, &env, &report);
+        let current = watch::fingerprints(&report);
+        drop(report);
+        let reload = Box::new(|| reload(settings, manifest, &env, argv, identity.as_ref()));
+        let watcher = watch::Watch::new(
+            &dirs,
+            current,
+            manifest.on_change,
+            manifest.on_change_signal,
+            manifest.restart_grace,
+            reload,
+        )
+        .map_err(|e| Error::Internal(format!("inotify: {e}")))?;
+        let opts = init::Options {
+            signal_group: settings.signal_group,
+            child_user: identity.clone(),
+        };
+        init::supervise(cmd, opts, Some(watcher))
+    }
     // From here on the values live in `cmd` only.
     drop(report);
     drop(env);
     if let Some(id) = &identity {
         user::become_user(id).map_err(|e| Error::Privilege(e.to_string()))?;
     }
-    let supervise = match settings.init {
-        InitMode::Always => true,
-        InitMode::Never => false,
-        InitMode::Auto => init::is_pid1(),
-    };
     if supervise {
         init::supervise(
             cmd,
             init::Options {
                 signal_group: settings.signal_group,
+                child_user: None,
             },
+            None,
         )
     }
     init::restore_inherited_dispositions();
     Err(cmd.exec())
+}
+
+/// Writes the `inject.file`s (owned by the `--user`) and builds the command with the
+/// child's environment (and the identity's `HOME`).
+fn command_for(
+    settings: &Settings,
+    manifest: &Manifest,
+    env: &Environment,
+    report: &Report,
+    argv: &[std::ffi::OsString],
+    identity: Option<&user::Identity>,
+) -> Result<launch::Command, Error> {
+    inject::write_files(report, identity.map(|id| (id.uid, id.gid)))?;
+    let mut child_env =
+        inject::child_environment(manifest, env, report, settings.environment.as_deref());
+    if let Some(id) = identity {
+        child_env.set("HOME", &id.home);
+    }
+    launch::Command::new(argv, child_env)
+}
+
+/// `--watch`: resolve and validate everything again, as at start.
+fn reload(
+    settings: &Settings,
+    manifest: &Manifest,
+    env: &Environment,
+    argv: &[std::ffi::OsString],
+    identity: Option<&user::Identity>,
+) -> watch::Reload {
+    let specs = all_specs(settings, manifest, env);
+    let ctx = context(settings, manifest, env);
+    let report = validate::validate(
+        resolve::resolve_all(&specs, &ctx),
+        &validate_options(settings, manifest),
+    );
+    log_findings(&report);
+    if report.errors > 0 {
+        return watch::Reload::Invalid;
+    }
+    match command_for(settings, manifest, env, &report, argv, identity) {
+        Ok(cmd) => watch::Reload::Valid(watch::fingerprints(&report), cmd),
+        Err(e) => {
+            tracing::error!("{e}");
+            watch::Reload::Invalid
+        }
+    }
+}
+
+/// The directories `--watch` follows: the secrets directory (and the environment's
+/// subdirectory) and the directory of every file a value came from.
+fn watched_dirs(
+    settings: &Settings,
+    manifest: &Manifest,
+    env: &Environment,
+    report: &Report,
+) -> Vec<PathBuf> {
+    let ctx = context(settings, manifest, env);
+    let mut dirs = vec![ctx.secrets_dir.clone()];
+    if let Some(e) = ctx.environment {
+        dirs.push(ctx.secrets_dir.join(e));
+    }
+    for v in &report.verdicts {
+        if let resolve::Outcome::Found(f) = &v.resolved.outcome
+            && let Some(dir) = f.origin.path().and_then(|p| p.parent())
+        {
+            dirs.push(dir.to_path_buf());
+        }
+    }
+    dirs.sort();
+    dirs.dedup();
+    dirs.retain(|d| d.is_dir());
+    dirs
 }
 
 /// The identity `--user SPEC` names, or why sesame must not start (exit 77). Being
