@@ -16,6 +16,7 @@ pub mod cli;
 pub mod env;
 pub mod error;
 pub mod formats;
+pub mod generate;
 pub mod inject;
 pub mod launch;
 pub mod log;
@@ -107,8 +108,17 @@ fn load_manifest(settings: &Settings) -> Result<Manifest, Error> {
 /// Everything after argument parsing: manifest, resolution, validation, then either
 /// the report of `check` or the launch.
 fn main_job(cli: &Cli, settings: &Settings, env: &Environment) -> Result<i32, Error> {
+    if let Some(Action::Schema) = &cli.action {
+        print!("{}", manifest::SCHEMA);
+        return Ok(exit::OK);
+    }
+    if settings.watch {
+        return Err(Error::Usage(
+            "--watch (secret rotation) is not implemented yet".into(),
+        ));
+    }
     let command = match (&cli.action, cli.command()) {
-        (Some(Action::Check(_)), _) => None,
+        (Some(_), _) => None,
         (None, Some(argv)) => Some(argv),
         (None, None) => {
             return Err(Error::Usage(
@@ -141,6 +151,11 @@ fn main_job(cli: &Cli, settings: &Settings, env: &Environment) -> Result<i32, Er
         max_file_size: manifest.max_file_size,
     };
     let resolved = resolve::resolve_all(&specs, &ctx);
+    #[cfg(debug_assertions)]
+    fault_injection::panic_if_asked(env, &resolved);
+    if let Some(Action::Generate(args)) = &cli.action {
+        return generate::run(args, &resolved, &ctx.secrets_dir);
+    }
     let report = validate::validate(
         resolved,
         &validate::Options {
@@ -185,6 +200,26 @@ fn launch(
     let cmd = launch::Command::new(argv, child_env)?;
     drop(report);
     Err(cmd.exec())
+}
+
+/// Debug builds only: a way for the tests to prove that a panic while sesame holds
+/// secrets prints no value and exits 70. The release binary contains none of this.
+#[cfg(debug_assertions)]
+mod fault_injection {
+    use crate::env::Environment;
+    use crate::resolve::{Outcome, Resolved};
+
+    /// With `SESAME_TEST_PANIC=1`, panics with a message that quotes a resolved value,
+    /// the worst case for the panic hook to handle.
+    pub fn panic_if_asked(env: &Environment, resolved: &[Resolved]) {
+        if env.get("SESAME_TEST_PANIC").is_some_and(|v| v == "1") {
+            let value = resolved.iter().find_map(|r| match &r.outcome {
+                Outcome::Found(f) => Some(f.value.expose().to_owned()),
+                _ => None,
+            });
+            panic!("forced panic holding {value:?}");
+        }
+    }
 }
 
 /// One line a problem: errors first, so they are not lost under warnings.

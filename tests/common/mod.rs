@@ -158,7 +158,7 @@ impl Case {
     /// Runs `sesame -m manifest.yaml -d secrets ARGS...` (the manifest only if written).
     pub fn run(&self, args: &[&str]) -> Run {
         let mut full: Vec<OsString> = Vec::new();
-        if self.manifest_path().exists() {
+        if self.manifest_path().symlink_metadata().is_ok() {
             full.push("-m".into());
             full.push(self.manifest_path().into());
         }
