@@ -135,11 +135,7 @@ fn docker_ok(args: &[&str]) -> String {
 
 /// Polls `f` every 200 ms until it returns `Some`, or fails after `limit` saying what
 /// it waited for (and what `f` last saw, through `last`).
-fn wait_for<T>(
-    what: &str,
-    limit: Duration,
-    mut f: impl FnMut(&mut String) -> Option<T>,
-) -> T {
+fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut(&mut String) -> Option<T>) -> T {
     let start = Instant::now();
     let mut last = String::new();
     loop {
@@ -242,7 +238,10 @@ fn setup() -> Result<Option<Engine>, String> {
     let busybox = PathBuf::from(
         std::env::var_os("SESAME_BUSYBOX").unwrap_or_else(|| OsString::from("/bin/busybox")),
     );
-    check_static(&busybox, "busybox (install Debian's busybox-static, or set SESAME_BUSYBOX)")?;
+    check_static(
+        &busybox,
+        "busybox (install Debian's busybox-static, or set SESAME_BUSYBOX)",
+    )?;
     let sesame = static_sesame()?;
     check_static(&sesame, "the sesame binary (SESAME_STATIC_BIN)")?;
 
@@ -400,7 +399,10 @@ fn static_sesame() -> Result<PathBuf, String> {
         .env_remove("CARGO_ENCODED_RUSTFLAGS");
     let out = run_cmd(cmd, None, Duration::from_secs(1200));
     if !out.ok() {
-        return Err(format!("building the static sesame failed:\n{}", out.both()));
+        return Err(format!(
+            "building the static sesame failed:\n{}",
+            out.both()
+        ));
     }
     Ok(target_dir.join(triple).join("release/sesame"))
 }
@@ -476,7 +478,12 @@ fn remove_run_leftovers(pid: u32) {
             .stdout
             .lines()
             .map(|l| l.trim().to_owned())
-            .filter(|n| n == &prefix || n.starts_with(&format!("{prefix}-")) || n.starts_with(&format!("{prefix}:")) || n.starts_with(&format!("{prefix}_")))
+            .filter(|n| {
+                n == &prefix
+                    || n.starts_with(&format!("{prefix}-"))
+                    || n.starts_with(&format!("{prefix}:"))
+                    || n.starts_with(&format!("{prefix}_"))
+            })
             .collect()
     };
     for s in names(&["service", "ls", "--format", "{{.Name}}"]) {
@@ -541,7 +548,15 @@ impl Engine {
             )
             .unwrap();
             build(&tag, ctx.path(), &[]).unwrap();
-            let out = docker_ok(&["run", "--rm", "--entrypoint", "/bin/bash", &tag, "-c", "echo ${BASH_VERSINFO[0]}"]);
+            let out = docker_ok(&[
+                "run",
+                "--rm",
+                "--entrypoint",
+                "/bin/bash",
+                &tag,
+                "-c",
+                "echo ${BASH_VERSINFO[0]}",
+            ]);
             assert!(out.parse::<u32>().is_ok(), "bash in the image: {out}");
             tag
         })
@@ -556,7 +571,12 @@ impl Engine {
             build(
                 &tag,
                 &dir,
-                &["-f", dir.join("before/Dockerfile").to_str().unwrap(), "--build-arg", &base],
+                &[
+                    "-f",
+                    dir.join("before/Dockerfile").to_str().unwrap(),
+                    "--build-arg",
+                    &base,
+                ],
             )
             .unwrap();
             tag
@@ -623,7 +643,9 @@ enum Res {
         project: String,
     },
     /// This test initialised Swarm mode: leave it, and remove the bridge it created.
-    SwarmInit { remove_gwbridge: bool },
+    SwarmInit {
+        remove_gwbridge: bool,
+    },
 }
 
 /// One test: a unique name stem, the values planted, and everything to remove.
@@ -750,21 +772,25 @@ impl T {
 
     /// Waits until the container's logs contain `needle`; fails early if it exits.
     fn wait_logs(&self, container: &str, needle: &str) -> String {
-        wait_for(&format!("{needle:?} in docker logs {container}"), WAIT, |last| {
-            let logs = self.logs(container);
-            if logs.contains(needle) {
-                return Some(logs);
-            }
-            *last = self.redact(&logs);
-            let state = self.inspect_field(container, "{{.State.Status}} {{.State.ExitCode}}");
-            if state.starts_with("exited") || state.starts_with("dead") {
-                panic!(
-                    "{container} exited ({state}) before printing {needle:?}; logs:\n{}",
-                    self.redact(&logs)
-                );
-            }
-            None
-        })
+        wait_for(
+            &format!("{needle:?} in docker logs {container}"),
+            WAIT,
+            |last| {
+                let logs = self.logs(container);
+                if logs.contains(needle) {
+                    return Some(logs);
+                }
+                *last = self.redact(&logs);
+                let state = self.inspect_field(container, "{{.State.Status}} {{.State.ExitCode}}");
+                if state.starts_with("exited") || state.starts_with("dead") {
+                    panic!(
+                        "{container} exited ({state}) before printing {needle:?}; logs:\n{}",
+                        self.redact(&logs)
+                    );
+                }
+                None
+            },
+        )
     }
 
     /// `docker wait`: the container's exit code.
@@ -821,7 +847,10 @@ impl Drop for T {
                 Res::Image(i) => {
                     // A container left on it would leave the image behind, untagged.
                     let ancestor = format!("ancestor={i}");
-                    for c in docker(&["ps", "-aq", "--filter", &ancestor]).stdout.split_whitespace() {
+                    for c in docker(&["ps", "-aq", "--filter", &ancestor])
+                        .stdout
+                        .split_whitespace()
+                    {
                         docker(&["rm", "-f", "-v", c]);
                     }
                     let _one_at_a_time = build_lock();
@@ -919,7 +948,11 @@ fn compose_file_secrets_reach_the_service_and_inspect_shows_no_value() {
         let _one_at_a_time = build_lock();
         t.compose(&file, &project, &env, &["build", "--no-cache"])
     };
-    assert!(built.ok(), "compose build failed:\n{}", t.redact(&built.both()));
+    assert!(
+        built.ok(),
+        "compose build failed:\n{}",
+        t.redact(&built.both())
+    );
     let up = t.compose(&file, &project, &env, &["up", "-d"]);
     assert!(up.ok(), "compose up failed:\n{}", t.redact(&up.both()));
     let ps = t.compose(&file, &project, &env, &["ps", "-q", "app"]);
@@ -933,7 +966,11 @@ fn compose_file_secrets_reach_the_service_and_inspect_shows_no_value() {
         "app: API_KEY is set (64 characters)",
         "app: SMTP_PASSWORD is not set",
     ] {
-        assert!(logs.contains(needle), "logs lack {needle:?}:\n{}", t.redact(&logs));
+        assert!(
+            logs.contains(needle),
+            "logs lack {needle:?}:\n{}",
+            t.redact(&logs)
+        );
     }
     // The same resolution, in the running container, as an operator would check it.
     let check = t.docker(&["exec", &cid, "/sesame", "check"]);
@@ -1016,10 +1053,21 @@ fn swarm_stack_gets_docker_secrets() {
         "app: DB_PASSWORD is set (33 characters)",
         "app: API_KEY is set (64 characters)",
     ] {
-        assert!(logs.contains(needle), "logs lack {needle:?}:\n{}", t.redact(&logs));
+        assert!(
+            logs.contains(needle),
+            "logs lack {needle:?}:\n{}",
+            t.redact(&logs)
+        );
     }
     // The stack asked for mode 0400; Swarm's default would be 0444.
-    let mode = t.docker(&["exec", &cid, "stat", "-c", "%a %u", "/run/secrets/db_password"]);
+    let mode = t.docker(&[
+        "exec",
+        &cid,
+        "stat",
+        "-c",
+        "%a %u",
+        "/run/secrets/db_password",
+    ]);
     assert_eq!(mode, "400 0");
     t.inspect(&[&cid]);
     t.docker(&["service", "inspect", &format!("{stack}_app")]);
@@ -1049,7 +1097,18 @@ fn missing_secret_exits_78_naming_the_secret_and_where_sesame_looked() {
     let c = format!("{}-c", t.name);
     let vol = format!("{}:/run/secrets:ro", secrets.display());
     let man = format!("{}:/etc/sesame/manifest.yaml:ro", manifest.display());
-    t.run_detached(&c, &["-v", &vol, "-v", &man, &e.base_image, "report", "DB_PASSWORD"]);
+    t.run_detached(
+        &c,
+        &[
+            "-v",
+            &vol,
+            "-v",
+            &man,
+            &e.base_image,
+            "report",
+            "DB_PASSWORD",
+        ],
+    );
     assert_eq!(t.wait_exit(&c), 78);
     let logs = t.logs(&c);
     for needle in [
@@ -1057,9 +1116,17 @@ fn missing_secret_exits_78_naming_the_secret_and_where_sesame_looked() {
          /run/secrets/db_password, $DB_PASSWORD)",
         "sesame: error: API_KEY: too short: 40 characters, needs at least 64",
     ] {
-        assert!(logs.contains(needle), "logs lack {needle:?}:\n{}", t.redact(&logs));
+        assert!(
+            logs.contains(needle),
+            "logs lack {needle:?}:\n{}",
+            t.redact(&logs)
+        );
     }
-    assert!(!logs.contains("report:"), "the program ran:\n{}", t.redact(&logs));
+    assert!(
+        !logs.contains("report:"),
+        "the program ran:\n{}",
+        t.redact(&logs)
+    );
     assert_eq!(t.inspect_field(&c, "{{.State.ExitCode}}"), "78");
     t.inspect(&[&c]);
 }
@@ -1085,8 +1152,18 @@ fn docker_stop_reaches_the_program_through_sesame_as_pid_1() {
     let trapper = "trap 'exit 42' TERM; echo waiting; while :; do sleep 3600 & wait $!; done";
     let mut results = Vec::new();
     for (label, image, env, program) in [
-        ("sesame, sleep (no handler)", after, &[][..], &["sleep", "3600"][..]),
-        ("sesame, sh trapping TERM", after, &[], &["sh", "-c", trapper]),
+        (
+            "sesame, sleep (no handler)",
+            after,
+            &[][..],
+            &["sleep", "3600"][..],
+        ),
+        (
+            "sesame, sh trapping TERM",
+            after,
+            &[],
+            &["sh", "-c", trapper],
+        ),
         (
             "bash file_env, sleep (no handler)",
             before,
@@ -1129,12 +1206,18 @@ fn docker_stop_reaches_the_program_through_sesame_as_pid_1() {
         let code: i32 = t.inspect_field(&c, "{{.State.ExitCode}}").parse().unwrap();
         let logs = t.logs(&c);
         t.inspect(&[&c]);
-        eprintln!("docker stop, {label}: {:.2} s, exit {code}", elapsed.as_secs_f64());
+        eprintln!(
+            "docker stop, {label}: {:.2} s, exit {code}",
+            elapsed.as_secs_f64()
+        );
         results.push((label, elapsed, code, logs));
     }
     let show = |i: usize| {
         let (label, elapsed, code, logs) = &results[i];
-        format!("{label}: {elapsed:?}, exit {code}; logs:\n{}", t.redact(logs))
+        format!(
+            "{label}: {elapsed:?}, exit {code}; logs:\n{}",
+            t.redact(logs)
+        )
     };
     // sesame: the program gets SIGTERM at once; its code (128+15 for a signal) is
     // sesame's. Well under Docker's 10 s, on any machine.
@@ -1183,7 +1266,10 @@ fn healthcheck_turns_unhealthy_when_a_secret_file_disappears() {
         let s = t.inspect_field(&c, "{{.State.Status}} {{.State.Health.Status}}");
         *last = s.clone();
         if s.starts_with("exited") {
-            panic!("the container exited: {s}; logs:\n{}", t.redact(&t.logs(&c)));
+            panic!(
+                "the container exited: {s}; logs:\n{}",
+                t.redact(&t.logs(&c))
+            );
         }
         (s == format!("running {want}")).then_some(())
     };
@@ -1209,11 +1295,18 @@ fn user_drop_still_delivers_a_root_only_secret() {
     std::fs::create_dir(&secrets).unwrap();
     std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::write(secrets.join("api_key"), &api_key).unwrap();
-    std::fs::set_permissions(secrets.join("api_key"), std::fs::Permissions::from_mode(0o400))
-        .unwrap();
+    std::fs::set_permissions(
+        secrets.join("api_key"),
+        std::fs::Permissions::from_mode(0o400),
+    )
+    .unwrap();
     nix::unistd::chown(&secrets.join("api_key"), Some(0.into()), Some(0.into())).unwrap();
     let manifest = dir.join("manifest.yaml");
-    std::fs::write(&manifest, "version: 1\nsecrets:\n  API_KEY: {file: api_key}\n").unwrap();
+    std::fs::write(
+        &manifest,
+        "version: 1\nsecrets:\n  API_KEY: {file: api_key}\n",
+    )
+    .unwrap();
 
     let c = format!("{}-c", t.name);
     let vol = format!("{}:/run/secrets:ro", secrets.display());
@@ -1224,8 +1317,19 @@ fn user_drop_still_delivers_a_root_only_secret() {
     t.run_detached(
         &c,
         &[
-            "-v", &vol, "-v", &man, "--entrypoint", "/sesame", &e.base_image, "--user", "app",
-            "--", "sh", "-c", program,
+            "-v",
+            &vol,
+            "-v",
+            &man,
+            "--entrypoint",
+            "/sesame",
+            &e.base_image,
+            "--user",
+            "app",
+            "--",
+            "sh",
+            "-c",
+            program,
         ],
     );
     let code = t.wait_exit(&c);
@@ -1236,7 +1340,11 @@ fn user_drop_still_delivers_a_root_only_secret() {
         "not running as app:\n{}",
         t.redact(&logs)
     );
-    assert!(logs.contains("report: file unreadable"), "{}", t.redact(&logs));
+    assert!(
+        logs.contains("report: file unreadable"),
+        "{}",
+        t.redact(&logs)
+    );
     t.assert_reported(&logs, "API_KEY", &api_key);
     t.inspect(&[&c]);
 }
@@ -1276,8 +1384,8 @@ fn kubernetes_secret_volume_layout_works_as_the_deployment_mounts_it() {
         std::fs::create_dir(d).unwrap();
         std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o1777)).unwrap();
     }
-    let manifest = std::fs::read_to_string(repo_dir().join("examples/kubernetes/manifest.yaml"))
-        .unwrap();
+    let manifest =
+        std::fs::read_to_string(repo_dir().join("examples/kubernetes/manifest.yaml")).unwrap();
     project(
         &config,
         "..2026_11_23_13_04_05.100000001",
@@ -1300,8 +1408,19 @@ fn kubernetes_secret_volume_layout_works_as_the_deployment_mounts_it() {
     let pod = |t: &mut T, n: &str, args: &[&str]| -> (i32, String) {
         let c = format!("{}-{n}", t.name);
         let mut a = vec![
-            "--user", "10001:10001", "--read-only", "--cap-drop", "ALL", "--security-opt",
-            "no-new-privileges", "-v", &vol, "-v", &cfg, "--entrypoint", "/sesame",
+            "--user",
+            "10001:10001",
+            "--read-only",
+            "--cap-drop",
+            "ALL",
+            "--security-opt",
+            "no-new-privileges",
+            "-v",
+            &vol,
+            "-v",
+            &cfg,
+            "--entrypoint",
+            "/sesame",
             &e.base_image,
         ];
         a.extend_from_slice(args);
@@ -1320,12 +1439,19 @@ fn kubernetes_secret_volume_layout_works_as_the_deployment_mounts_it() {
     ] {
         assert!(check.contains(needle), "check lacks {needle:?}:\n{check}");
     }
-    assert!(!check.contains("unused"), "kubelet's own entries listed:\n{check}");
+    assert!(
+        !check.contains("unused"),
+        "kubelet's own entries listed:\n{check}"
+    );
 
     let report = ["--", "report", "DB_PASSWORD", "API_KEY"];
     let (code, logs) = pod(&mut t, "run1", &report);
     assert_eq!(code, 0, "{}", t.redact(&logs));
-    assert!(logs.contains("report: uid=10001 gid=10001"), "{}", t.redact(&logs));
+    assert!(
+        logs.contains("report: uid=10001 gid=10001"),
+        "{}",
+        t.redact(&logs)
+    );
     t.assert_reported(&logs, "DB_PASSWORD", &db1);
     t.assert_reported(&logs, "API_KEY", &api1);
 
@@ -1342,4 +1468,28 @@ fn kubernetes_secret_volume_layout_works_as_the_deployment_mounts_it() {
     assert_eq!(code, 0, "{}", t.redact(&logs));
     t.assert_reported(&logs, "DB_PASSWORD", &db2);
     t.assert_reported(&logs, "API_KEY", &api2);
+}
+
+/// Dockerfile (builder stage) and Dockerfile.prebuilt (host binary) must produce the
+/// same final image: FROM scratch, /sesame, the same ENTRYPOINT. No engine needed.
+#[test]
+fn both_dockerfiles_end_in_the_same_final_image() {
+    let last_stage = |name: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(repo_dir().join(name)).unwrap();
+        let lines: Vec<String> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(String::from)
+            .collect();
+        let from = lines.iter().rposition(|l| l.starts_with("FROM ")).unwrap();
+        lines[from..].to_vec()
+    };
+    let full = last_stage("Dockerfile");
+    let prebuilt = last_stage("Dockerfile.prebuilt");
+    assert_eq!(full[0], "FROM scratch");
+    assert_eq!(prebuilt[0], "FROM scratch");
+    assert_eq!(full[1], "COPY --from=build /sesame /sesame");
+    assert_eq!(prebuilt[1], "COPY sesame /sesame");
+    assert_eq!(full[2..], prebuilt[2..]);
 }
