@@ -51,7 +51,15 @@ pub struct Options {
     pub environment: Option<String>,
 
     /// Drop privileges to USER[:GROUP] before launching [env: SESAME_USER]
-    #[arg(short, long, value_name = "USER[:GROUP]", global = true)]
+    // Hyphen values are taken, so that `--user -1` reaches the strict parser and fails
+    // as a bad user (exit 77) rather than as an unknown option.
+    #[arg(
+        short,
+        long,
+        value_name = "USER[:GROUP]",
+        global = true,
+        allow_hyphen_values = true
+    )]
     pub user: Option<String>,
 
     /// Supervise the command as an init (signal forwarding, zombie reaping) [env: SESAME_INIT=always]
