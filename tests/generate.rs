@@ -142,7 +142,8 @@ fn shipped_manifests_validate_against_the_schema_with_python_jsonschema() {
 import glob, json, sys, yaml, jsonschema
 root = sys.argv[1]
 schema = json.load(open(root + "/schema/manifest.schema.json"))
-files = [root + "/manifest.example.yaml"] + [f for f in glob.glob(root + "/examples/**/*.y*ml", recursive=True) if yaml.safe_load(open(f)) and "version" in (yaml.safe_load(open(f)) or {}) and "secrets" in yaml.safe_load(open(f))]
+# A sesame manifest is `version: 1` (an integer); compose and stack files have `secrets:` too.
+files = [root + "/manifest.example.yaml"] + [f for f in glob.glob(root + "/examples/**/*.y*ml", recursive=True) if isinstance(yaml.safe_load(open(f)), dict) and yaml.safe_load(open(f)).get("version") == 1 and "secrets" in yaml.safe_load(open(f))]
 bad = yaml.safe_load("version: 1\nsecrets:\n  A:\n    min_lenght: 3\n")
 try:
     jsonschema.validate(bad, schema)

@@ -1,0 +1,28 @@
+# sesame as an image: a static binary at /sesame and nothing else.
+#
+#   docker build -t sesame .
+#
+# Then, in your own image:
+#
+#   COPY --from=sesame /sesame /sesame
+#   COPY manifest.yaml /etc/sesame/manifest.yaml
+#   ENTRYPOINT ["/sesame", "--"]
+#   CMD ["my-server"]
+#
+# No registry? Build the binary on the host and use Dockerfile.prebuilt instead (see
+# docs/docker.md): it produces the same final image without pulling anything.
+
+FROM rust:1-bookworm AS build
+WORKDIR /src
+COPY . .
+# A static glibc binary (static-pie): it runs in a FROM scratch image, and in any
+# image whatever its libc. The target is the builder's own architecture.
+RUN target="$(uname -m)-unknown-linux-gnu" \
+ && RUSTFLAGS='-C target-feature=+crt-static' \
+    cargo build --release --locked --target "$target" \
+ && cp "target/$target/release/sesame" /sesame \
+ && /sesame --version
+
+FROM scratch
+COPY --from=build /sesame /sesame
+ENTRYPOINT ["/sesame"]
