@@ -178,3 +178,64 @@ fn a_panic_while_holding_secrets_prints_no_value_and_exits_70() {
         "the panic payload is not printed"
     );
 }
+
+/// Reads `path` as uid 65534 (another unprivileged process of the same user as sesame).
+fn read_as_nobody(path: &str) -> std::process::Output {
+    std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "head",
+            "-c",
+            "4096",
+            path,
+        ])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn while_it_holds_secrets_the_supervisor_cannot_be_read_by_another_process_of_its_user() {
+    if !common::is_root() {
+        eprintln!("skipped: needs root for setpriv");
+        return;
+    }
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  A: {}\n");
+    use std::os::unix::fs::PermissionsExt;
+    let p = c.secret_file("A", "value-in-a-nondumpable-process\n");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(c.manifest_path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(c.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    c.env("SESAME_FROM_ENV", "x");
+    c.wrapper(&[
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ]);
+    let running = c.spawn(&["--init", "--", "sh", "-c", "touch ready; exec sleep 30"]);
+    common::wait_for_file(&c.path().join("ready"));
+    let sesame = running.pid();
+    let child = common::poll(std::time::Duration::from_secs(10), "the child", || {
+        common::children_of(sesame).first().copied()
+    });
+    for what in ["environ", "mem"] {
+        let out = read_as_nobody(&format!("/proc/{sesame}/{what}"));
+        assert!(
+            !out.status.success(),
+            "another uid-65534 process read the supervisor's {what}"
+        );
+    }
+    // The contrast that proves the check can fail: the program itself (dumpable again
+    // after execve) is readable by its own user.
+    let out = read_as_nobody(&format!("/proc/{child}/environ"));
+    assert!(
+        out.status.success(),
+        "the command's own environ should be readable by its user"
+    );
+    common::send_signal(sesame, nix::sys::signal::Signal::SIGTERM as i32);
+    let r = c.finish(running);
+    assert_eq!(r.code, Some(143));
+}
