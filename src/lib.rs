@@ -3,13 +3,16 @@
 //! The data flows one way, one module a stage:
 //!
 //! ```text
-//! cli + settings ─▶ manifest ─▶ resolve ─▶ validate ─▶ inject ─▶ launch
-//!                                                    └▶ check (report instead of launch)
+//! cli + settings ─▶ manifest ─▶ resolve ─▶ validate ─▶ inject ─▶ launch (exec)
+//!                                  │           │                 └▶ init (supervise,
+//!                                  │           └▶ check (report)       + watch)
+//!                                  └▶ generate (create what does not resolve)
 //! ```
 //!
 //! `read` opens files that may be FIFOs, devices or worse; `secret` is the value type
-//! that cannot be printed; `error` maps every failure to its exit code; `log` writes
-//! sesame's own lines to stderr.
+//! that cannot be printed; `formats` and `strength` are validation's checkers; `user`
+//! reads `/etc/passwd` and drops privileges; `error` maps every failure to its exit
+//! code; `log` writes sesame's own lines to stderr.
 
 pub mod check;
 pub mod cli;
@@ -79,12 +82,9 @@ pub fn run() -> i32 {
     match main_job(&cli, &settings, env) {
         Ok(code) => code,
         Err(e) => {
-            if !matches!(e, Error::Secrets { .. }) {
-                for line in e.to_string().lines() {
-                    tracing::error!("{line}");
-                }
-            } else {
-                tracing::error!("{e}");
+            // One log line a problem (a manifest error may list several).
+            for line in e.to_string().lines() {
+                tracing::error!("{line}");
             }
             e.exit_code()
         }

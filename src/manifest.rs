@@ -551,12 +551,17 @@ impl<'de> Deserialize<'de> for Size {
     }
 }
 
-fn parse_size(v: &str) -> Option<u64> {
+/// Splits `"512 KiB"` into `(512, "KiB")`: leading digits, then a unit (may be empty).
+fn number_and_unit(v: &str) -> Option<(u64, &str)> {
     let v = v.trim();
     let digits = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
     let (num, unit) = v.split_at(digits);
-    let num: u64 = num.parse().ok()?;
-    let mult = match unit.trim() {
+    Some((num.parse().ok()?, unit.trim()))
+}
+
+fn parse_size(v: &str) -> Option<u64> {
+    let (num, unit) = number_and_unit(v)?;
+    let mult = match unit {
         "" | "B" => 1,
         "KiB" => 1 << 10,
         "MiB" => 1 << 20,
@@ -626,11 +631,8 @@ impl<'de> Deserialize<'de> for Seconds {
 }
 
 fn parse_duration(v: &str) -> Option<Duration> {
-    let v = v.trim();
-    let digits = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
-    let (num, unit) = v.split_at(digits);
-    let n: u64 = num.parse().ok()?;
-    Some(match unit.trim() {
+    let (n, unit) = number_and_unit(v)?;
+    Some(match unit {
         "ms" => Duration::from_millis(n),
         "" | "s" => Duration::from_secs(n),
         "m" => Duration::from_secs(n.checked_mul(60)?),
