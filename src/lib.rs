@@ -14,6 +14,8 @@
 //! reads `/etc/passwd` and drops privileges; `error` maps every failure to its exit
 //! code; `log` writes sesame's own lines to stderr.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod check;
 pub mod cli;
 pub mod env;
@@ -206,6 +208,7 @@ fn context<'a>(settings: &'a Settings, manifest: &Manifest, env: &'a Environment
         environment: settings.environment.as_deref(),
         env,
         max_file_size: manifest.max_file_size,
+        remote_timeout: manifest.remote_timeout,
     }
 }
 

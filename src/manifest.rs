@@ -66,6 +66,9 @@ pub enum Source {
     FileEnv,
     File,
     Env,
+    /// AWS Secrets Manager or SSM Parameter Store (feature `aws`; docs/aws.md): only
+    /// for secrets that name an `aws_secretsmanager` or `aws_ssm` location.
+    Aws,
 }
 
 impl Source {
@@ -75,6 +78,36 @@ impl Source {
             Source::FileEnv => "file_env",
             Source::File => "file",
             Source::Env => "env",
+            Source::Aws => "aws",
+        }
+    }
+}
+
+/// The default `sources`. `aws` only applies to secrets that name an AWS location.
+pub const DEFAULT_SOURCES: &[Source] = &[Source::FileEnv, Source::File, Source::Env, Source::Aws];
+
+/// Default `remote_timeout`: the total time sesame may spend fetching remote secrets.
+pub const DEFAULT_REMOTE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Whether this sesame can fetch from AWS (built with the cargo feature `aws`).
+pub const AWS_BUILT_IN: bool = cfg!(feature = "aws");
+
+/// Where a secret lives in AWS (`aws_secretsmanager:` or `aws_ssm:`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum AwsLocation {
+    /// A Secrets Manager secret (name or ARN), or one field of its JSON SecretString.
+    SecretsManager { id: String, key: Option<String> },
+    /// An SSM parameter (a SecureString is decrypted).
+    Ssm { name: String },
+}
+
+impl fmt::Display for AwsLocation {
+    /// `aws-sm prod/db#password`, `aws-ssm /prod/db_password` (names, never values).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AwsLocation::SecretsManager { id, key: None } => write!(f, "aws-sm {id}"),
+            AwsLocation::SecretsManager { id, key: Some(k) } => write!(f, "aws-sm {id}#{k}"),
+            AwsLocation::Ssm { name } => write!(f, "aws-ssm {name}"),
         }
     }
 }
@@ -177,6 +210,8 @@ pub struct SecretSpec {
     pub rules: Rules,
     pub max_age_days: Option<u32>,
     pub generate: Option<Generate>,
+    /// Where the `aws` source looks (then `sources` includes `aws`).
+    pub aws: Option<AwsLocation>,
 }
 
 impl SecretSpec {
@@ -205,6 +240,7 @@ impl SecretSpec {
             rules: Rules::default(),
             max_age_days: None,
             generate: None,
+            aws: None,
         }
     }
 }
@@ -224,6 +260,8 @@ pub struct Manifest {
     pub on_change: OnChange,
     pub on_change_signal: Signal,
     pub restart_grace: Duration,
+    /// Total time for fetching remote secrets (feature `aws`).
+    pub remote_timeout: Duration,
     pub secrets: Vec<SecretSpec>,
 }
 
@@ -242,6 +280,7 @@ impl Default for Manifest {
             on_change: OnChange::Restart,
             on_change_signal: Signal::SIGHUP,
             restart_grace: Duration::from_secs(10),
+            remote_timeout: DEFAULT_REMOTE_TIMEOUT,
             secrets: Vec::new(),
         }
     }
@@ -363,7 +402,8 @@ struct RawManifest {
     version: u32,
     /// Where secret files live (default /run/secrets; --secrets-dir wins).
     secrets_dir: Option<String>,
-    /// Lookup order for every secret (default [file_env, file, env]).
+    /// Lookup order for every secret (default [file_env, file, env, aws]; aws only
+    /// applies to secrets with aws_secretsmanager or aws_ssm).
     sources: Option<Vec<Source>>,
     /// Remove consumed source variables and SESAME_* from the child (default true).
     scrub: Option<bool>,
@@ -383,6 +423,8 @@ struct RawManifest {
     on_change_signal: Option<String>,
     /// Time between SIGTERM and SIGKILL for on_change: restart (default 10s).
     restart_grace: Option<Seconds>,
+    /// Total time for fetching remote (AWS) secrets, retries included (default 30s).
+    remote_timeout: Option<Seconds>,
     /// The secrets, by name.
     secrets: OrderedSecrets,
 }
@@ -427,6 +469,29 @@ struct RawSecret {
     max_age_days: Option<u32>,
     /// How sesame generate makes a value.
     generate: Option<Generate>,
+    /// Where the secret lives in AWS Secrets Manager (source aws; feature aws).
+    aws_secretsmanager: Option<RawAwsSecretsManager>,
+    /// Where the secret lives in SSM Parameter Store (source aws; feature aws).
+    aws_ssm: Option<RawAwsSsm>,
+}
+
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAwsSecretsManager {
+    /// The secret's name or ARN.
+    id: String,
+    /// A field of the JSON SecretString (default: the whole SecretString; a
+    /// SecretBinary arrives base64-encoded).
+    key: Option<String>,
+}
+
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAwsSsm {
+    /// The parameter's name (a SecureString is decrypted).
+    name: String,
 }
 
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -486,6 +551,8 @@ impl RawSecret {
             forbid: None,
             max_age_days: None,
             generate: None,
+            aws_secretsmanager: None,
+            aws_ssm: None,
         }
     }
 }
@@ -733,6 +800,9 @@ mod schema_impls {
 
 // ---- from raw to checked ------------------------------------------------------------
 
+/// Why a manifest that needs AWS is refused by a default build.
+const WITHOUT_AWS: &str = "this sesame was built without the aws feature (use a build with --features aws; see docs/aws.md)";
+
 /// Problems found while checking: an optional line and a message that names the key.
 type Problems = Vec<(Option<usize>, String)>;
 
@@ -747,11 +817,15 @@ impl RawManifest {
                 self.version
             ));
         }
-        let sources = self
-            .sources
-            .unwrap_or_else(|| vec![Source::FileEnv, Source::File, Source::Env]);
+        if !AWS_BUILT_IN
+            && let Some(s) = &self.sources
+            && s.contains(&Source::Aws)
+        {
+            top(format!("sources: aws: {WITHOUT_AWS}"));
+        }
+        let sources = self.sources.unwrap_or_else(|| DEFAULT_SOURCES.to_vec());
         if sources.is_empty() {
-            top("sources: must name at least one of file_env, file, env".into());
+            top("sources: must name at least one of file_env, file, env, aws".into());
         }
         let mut seen = HashSet::new();
         for s in &sources {
@@ -798,6 +872,10 @@ impl RawManifest {
             && d.as_os_str().is_empty()
         {
             top("secrets_dir: must not be empty".into());
+        }
+        let remote_timeout = self.remote_timeout.map_or(DEFAULT_REMOTE_TIMEOUT, |s| s.0);
+        if remote_timeout.is_zero() {
+            top("remote_timeout: must be more than 0".into());
         }
         let max_file_size = self.max_file_size.map_or(DEFAULT_MAX_FILE_SIZE, |s| s.0);
         if max_file_size == 0 {
@@ -849,6 +927,7 @@ impl RawManifest {
             on_change: self.on_change.unwrap_or(OnChange::Restart),
             on_change_signal,
             restart_grace: self.restart_grace.map_or(Duration::from_secs(10), |s| s.0),
+            remote_timeout,
             secrets,
         })
     }
@@ -874,6 +953,14 @@ impl RawSecret {
             bad(m)
         };
         let rules = self.rules(&mut bad);
+        let aws = self.aws_location(ctx.sources, &mut bad);
+        // The `aws` source only applies to a secret that says where it lives in AWS.
+        let sources: Vec<Source> = ctx
+            .sources
+            .iter()
+            .copied()
+            .filter(|s| *s != Source::Aws || aws.is_some())
+            .collect();
         if !is_valid_name(name) {
             bad(
                 "name: not a valid secret name (letters, digits and _, not starting with a digit)"
@@ -949,11 +1036,12 @@ impl RawSecret {
         {
             bad("generate.length: must be more than 0".into());
         }
+
         (before.get() == 0).then(|| SecretSpec {
             name: name.to_owned(),
             description: self.description,
             requirement,
-            sources: ctx.sources.to_vec(),
+            sources,
             file,
             env,
             inject_env,
@@ -963,7 +1051,51 @@ impl RawSecret {
             rules,
             max_age_days: self.max_age_days,
             generate: self.generate,
+            aws,
         })
+    }
+
+    /// `aws_secretsmanager` / `aws_ssm`, checked (one of them, not empty, and usable).
+    fn aws_location(&self, sources: &[Source], bad: &mut dyn FnMut(String)) -> Option<AwsLocation> {
+        let (key, location) = match (&self.aws_secretsmanager, &self.aws_ssm) {
+            (None, None) => return None,
+            (Some(_), Some(_)) => {
+                bad("aws_ssm: cannot be combined with aws_secretsmanager".into());
+                return None;
+            }
+            (Some(sm), None) => {
+                if sm.id.is_empty() {
+                    bad("aws_secretsmanager.id: must not be empty".into());
+                }
+                if sm.key.as_deref() == Some("") {
+                    bad("aws_secretsmanager.key: must not be empty".into());
+                }
+                (
+                    "aws_secretsmanager",
+                    AwsLocation::SecretsManager {
+                        id: sm.id.clone(),
+                        key: sm.key.clone(),
+                    },
+                )
+            }
+            (None, Some(ssm)) => {
+                if ssm.name.is_empty() {
+                    bad("aws_ssm.name: must not be empty".into());
+                }
+                (
+                    "aws_ssm",
+                    AwsLocation::Ssm {
+                        name: ssm.name.clone(),
+                    },
+                )
+            }
+        };
+        if !AWS_BUILT_IN {
+            bad(format!("{key}: {WITHOUT_AWS}"));
+        } else if !sources.contains(&Source::Aws) {
+            bad(format!("{key}: the manifest's sources do not include aws"));
+        }
+        Some(location)
     }
 
     /// The rule keys, checked against each other.
@@ -1153,6 +1285,81 @@ mod tests {
             SCHEMA == text,
             "schema/manifest.schema.json is out of date: run SESAME_BLESS=1 cargo test --lib schema_file"
         );
+    }
+
+    #[test]
+    fn aws_locations_parse_and_show_as_check_does() {
+        let yaml = "version: 1\nsecrets:\n  A: {aws_secretsmanager: {id: prod/db, key: password}}\n  B: {aws_ssm: {name: /prod/db_password}}\n  C: {}\n";
+        match (AWS_BUILT_IN, parse(yaml)) {
+            (false, Ok(_)) => panic!("parsed without the aws feature"),
+            (true, Err(e)) => panic!("{e}"),
+            (true, Ok(m)) => {
+                let shown: Vec<_> = m.secrets[..2]
+                    .iter()
+                    .map(|s| s.aws.as_ref().unwrap().to_string())
+                    .collect();
+                assert_eq!(
+                    shown,
+                    ["aws-sm prod/db#password", "aws-ssm /prod/db_password"]
+                );
+                assert_eq!(m.secrets[0].sources, DEFAULT_SOURCES);
+                // A secret without a location never reaches the aws source.
+                assert_eq!(
+                    m.secrets[2].sources,
+                    [Source::FileEnv, Source::File, Source::Env]
+                );
+                assert_eq!(m.remote_timeout, DEFAULT_REMOTE_TIMEOUT);
+            }
+            (false, Err(e)) => {
+                for needle in [
+                    "secrets.A.aws_secretsmanager: this sesame was built without the aws feature",
+                    "secrets.B.aws_ssm: this sesame was built without the aws feature",
+                ] {
+                    assert!(e.contains(needle), "missing {needle:?} in {e}");
+                }
+                assert!(!e.contains("secrets.C"), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn aws_source_listed_without_the_feature_is_refused() {
+        let r = parse("version: 1\nsources: [env, aws]\nremote_timeout: 5s\nsecrets: {}\n");
+        if AWS_BUILT_IN {
+            assert_eq!(r.unwrap().remote_timeout, Duration::from_secs(5));
+        } else {
+            let e = r.unwrap_err();
+            assert!(
+                e.contains("sources: aws: this sesame was built without the aws feature"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn aws_location_mistakes() {
+        let e = parse(
+            "version: 1\nsources: [file, env]\nremote_timeout: 0\nsecrets:\n  A: {aws_secretsmanager: {id: x}, aws_ssm: {name: y}}\n  B: {aws_secretsmanager: {id: \"\", key: \"\"}}\n  C: {aws_ssm: {name: y}}\n",
+        )
+        .unwrap_err();
+        for needle in [
+            "secrets.A.aws_ssm: cannot be combined with aws_secretsmanager",
+            "secrets.B.aws_secretsmanager.id: must not be empty",
+            "secrets.B.aws_secretsmanager.key: must not be empty",
+            "remote_timeout: must be more than 0",
+        ] {
+            assert!(e.contains(needle), "missing {needle:?} in {e}");
+        }
+        if AWS_BUILT_IN {
+            assert!(
+                e.contains("secrets.C.aws_ssm: the manifest's sources do not include aws"),
+                "{e}"
+            );
+        }
+        // Unknown keys inside the locations are errors, as everywhere.
+        let e =
+            parse("version: 1\nsecrets:\n  A: {aws_ssm: {name: y, decrypt: true}}\n").unwrap_err();
+        assert!(e.contains("decrypt"), "{e}");
     }
 
     #[test]

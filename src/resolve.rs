@@ -6,7 +6,7 @@
 //! [`Outcome`], and `validate` turns outcomes into verdicts once every secret is done.
 
 use crate::env::Environment;
-use crate::manifest::{Manifest, SecretSpec, Source, Trim};
+use crate::manifest::{AwsLocation, Manifest, SecretSpec, Source, Trim};
 use crate::read::{ReadError, read_capped};
 use crate::secret::Secret;
 use std::fs::Metadata;
@@ -22,6 +22,8 @@ pub enum Origin {
     File { path: PathBuf },
     /// Taken from a variable.
     Env { var: String },
+    /// Fetched from AWS Secrets Manager or SSM Parameter Store.
+    Aws(AwsLocation),
     /// The manifest's `default:`.
     Default,
 }
@@ -33,6 +35,7 @@ impl Origin {
             Origin::FileEnv { .. } => "file_env",
             Origin::File { .. } => "file",
             Origin::Env { .. } => "env",
+            Origin::Aws(_) => "aws",
             Origin::Default => "default",
         }
     }
@@ -53,6 +56,7 @@ impl std::fmt::Display for Origin {
             Origin::FileEnv { var, path } => write!(f, "file {} (${var})", path.display()),
             Origin::File { path } => write!(f, "file {}", path.display()),
             Origin::Env { var } => write!(f, "env {var}"),
+            Origin::Aws(loc) => loc.fmt(f),
             Origin::Default => f.write_str("default"),
         }
     }
@@ -129,11 +133,113 @@ pub struct Context<'a> {
     pub environment: Option<&'a str>,
     pub env: &'a Environment,
     pub max_file_size: u64,
+    /// Total time for fetching remote secrets (the manifest's `remote_timeout`).
+    pub remote_timeout: std::time::Duration,
+}
+
+/// What a remote store said about one location.
+#[derive(Debug)]
+pub enum Fetched {
+    Value(Secret),
+    /// The store answered that there is no such secret (or key): try the next source.
+    NotFound(String),
+    /// The store could not be asked, or refused; the text names store and endpoint.
+    Failed(String),
+}
+
+/// How far resolution got with one secret before the remote fetch.
+enum Step<'m> {
+    Done(Resolved<'m>),
+    /// Reached the `aws` source; `next` is the index of the source after it.
+    Remote {
+        spec: &'m SecretSpec,
+        looks: Vec<Look>,
+        next: usize,
+    },
 }
 
 /// Resolves every secret of the manifest (and the `--file-env` extras, if given).
+///
+/// Local sources are tried first; the secrets that reach the `aws` source are then
+/// fetched together (batched, concurrently), and those the store does not have go on
+/// with the sources after `aws`.
 pub fn resolve_all<'m>(secrets: &'m [SecretSpec], ctx: &Context) -> Vec<Resolved<'m>> {
-    secrets.iter().map(|spec| resolve(spec, ctx)).collect()
+    let steps: Vec<Step<'m>> = secrets.iter().map(|spec| resolve(spec, ctx)).collect();
+    let locations: Vec<&AwsLocation> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Remote { spec, .. } => spec.aws.as_ref(),
+            Step::Done(_) => None,
+        })
+        .collect();
+    let mut fetched = fetch_remote(&locations, ctx).into_iter();
+    steps
+        .into_iter()
+        .map(|step| match step {
+            Step::Done(r) => r,
+            Step::Remote {
+                spec,
+                mut looks,
+                next,
+            } => {
+                let place = spec.aws.as_ref().map(|l| l.to_string()).unwrap_or_default();
+                let got = fetched.next().unwrap_or_else(|| {
+                    Fetched::Failed(format!("{place}: no answer from the remote store"))
+                });
+                let (outcome, found) = match got {
+                    Fetched::Value(value) => (
+                        Some(Outcome::Found(Found {
+                            value,
+                            origin: Origin::Aws(spec.aws.clone().expect("has a location")),
+                            file: None,
+                        })),
+                        "used".to_owned(),
+                    ),
+                    Fetched::NotFound(why) => (None, why),
+                    Fetched::Failed(why) => (Some(Outcome::Failed(why.clone())), why),
+                };
+                looks.push(Look { place, found });
+                match outcome {
+                    Some(outcome) => Resolved {
+                        spec,
+                        outcome,
+                        looks,
+                    },
+                    None => match resolve_from(spec, ctx, looks, next) {
+                        Step::Done(r) => r,
+                        // `sources` lists `aws` once, so nothing after it is remote.
+                        Step::Remote { spec, looks, .. } => Resolved {
+                            spec,
+                            outcome: Outcome::Absent,
+                            looks,
+                        },
+                    },
+                }
+            }
+        })
+        .collect()
+}
+
+/// Fetches every location at once (feature `aws`).
+#[cfg(feature = "aws")]
+fn fetch_remote(locations: &[&AwsLocation], ctx: &Context) -> Vec<Fetched> {
+    if locations.is_empty() {
+        return Vec::new();
+    }
+    crate::aws::fetch_all(locations, ctx.env, ctx.remote_timeout)
+}
+
+/// Without the feature the manifest refuses AWS locations, so nothing gets here.
+#[cfg(not(feature = "aws"))]
+fn fetch_remote(locations: &[&AwsLocation], _ctx: &Context) -> Vec<Fetched> {
+    locations
+        .iter()
+        .map(|l| {
+            Fetched::Failed(format!(
+                "{l}: this sesame was built without the aws feature"
+            ))
+        })
+        .collect()
 }
 
 /// The `X_FILE` variables that `--file-env` expands: every one set and not empty whose
@@ -149,8 +255,8 @@ pub fn file_env_specs(manifest: &Manifest, env: &Environment) -> Vec<SecretSpec>
         .collect()
 }
 
-fn resolve<'m>(spec: &'m SecretSpec, ctx: &Context) -> Resolved<'m> {
-    let mut looks = Vec::new();
+fn resolve<'m>(spec: &'m SecretSpec, ctx: &Context) -> Step<'m> {
+    let looks = Vec::new();
     // The manifest refuses these names; `--file-env` names come from the environment,
     // so they are refused here, before their file is even read.
     if let Some(var) = spec
@@ -161,24 +267,42 @@ fn resolve<'m>(spec: &'m SecretSpec, ctx: &Context) -> Resolved<'m> {
         let why = format!(
             "refusing to inject {var} from ${var}_FILE: it would let the value take over the program"
         );
-        return Resolved {
+        return Step::Done(Resolved {
             spec,
             outcome: Outcome::Failed(why),
             looks,
-        };
+        });
     }
-    for source in &spec.sources {
+    resolve_from(spec, ctx, looks, 0)
+}
+
+/// Tries the sources from index `from` on, stopping at `aws` (fetched later, together).
+fn resolve_from<'m>(
+    spec: &'m SecretSpec,
+    ctx: &Context,
+    mut looks: Vec<Look>,
+    from: usize,
+) -> Step<'m> {
+    for (i, source) in spec.sources.iter().enumerate().skip(from) {
         let step = match source {
             Source::FileEnv => from_file_env(spec, ctx, &mut looks),
             Source::File => from_dir(spec, ctx, &mut looks),
             Source::Env => from_env(spec, ctx, &mut looks),
+            Source::Aws if spec.aws.is_some() => {
+                return Step::Remote {
+                    spec,
+                    looks,
+                    next: i + 1,
+                };
+            }
+            Source::Aws => None,
         };
         if let Some(outcome) = step {
-            return Resolved {
+            return Step::Done(Resolved {
                 spec,
                 outcome,
                 looks,
-            };
+            });
         }
     }
     let outcome = match &spec.default {
@@ -195,11 +319,11 @@ fn resolve<'m>(spec: &'m SecretSpec, ctx: &Context) -> Resolved<'m> {
         }
         None => Outcome::Absent,
     };
-    Resolved {
+    Step::Done(Resolved {
         spec,
         outcome,
         looks,
-    }
+    })
 }
 
 /// The `file_env` source: `$<env>_FILE` names a file. Exclusive with `$<env>`.
@@ -414,7 +538,7 @@ fn trimmed_len(bytes: &[u8], trim: Trim) -> usize {
 }
 
 /// Checks that bytes are UTF-8 without NUL and makes them a [`Secret`] without copying.
-fn value_from_bytes(bytes: Zeroizing<Vec<u8>>) -> Result<Secret, &'static str> {
+pub fn value_from_bytes(bytes: Zeroizing<Vec<u8>>) -> Result<Secret, &'static str> {
     if bytes.contains(&0) {
         return Err("contains a NUL byte");
     }

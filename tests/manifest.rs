@@ -262,3 +262,40 @@ fn a_default_value_in_a_broken_manifest_is_never_quoted() {
     c.manifest("version: 1\nsecrets:\n  A:\n    required: false\n    default: default-value-that-is-private\n    bogus: 1\n");
     c.run(&["--", "true"]).code(78).stderr_has("bogus");
 }
+
+/// A default build (without the cargo feature `aws`) refuses a manifest that needs AWS,
+/// clearly and before anything runs.
+#[cfg(not(feature = "aws"))]
+#[test]
+fn aws_locations_need_the_aws_build() {
+    let e = manifest_error(
+        "version: 1\nsecrets:\n  DB: {aws_secretsmanager: {id: prod/db, key: password}}\n  P: {aws_ssm: {name: /prod/p}}\n",
+    );
+    has(
+        &e,
+        &[
+            "secrets.DB.aws_secretsmanager: this sesame was built without the aws feature",
+            "secrets.P.aws_ssm: this sesame was built without the aws feature",
+        ],
+    );
+    let e = manifest_error("version: 1\nsources: [env, aws]\nsecrets: {}\n");
+    has(
+        &e,
+        &["sources: aws: this sesame was built without the aws feature"],
+    );
+}
+
+#[test]
+fn aws_locations_are_exclusive_and_checked() {
+    let e = manifest_error(
+        "version: 1\nsecrets:\n  A: {aws_secretsmanager: {id: x}, aws_ssm: {name: y}}\n  B: {aws_ssm: {name: y, with_decryption: true}}\n",
+    );
+    has(&e, &["with_decryption"]);
+    let e = manifest_error(
+        "version: 1\nsecrets:\n  A: {aws_secretsmanager: {id: x}, aws_ssm: {name: y}}\n",
+    );
+    has(
+        &e,
+        &["secrets.A.aws_ssm: cannot be combined with aws_secretsmanager"],
+    );
+}
