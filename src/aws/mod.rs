@@ -1,12 +1,811 @@
-//! AWS Secrets Manager and SSM Parameter Store (feature `aws`): not wired yet.
+//! The `aws` source (feature `aws`; docs/aws.md): AWS Secrets Manager and SSM
+//! Parameter Store, fetched with a small blocking client.
+//!
+//! `resolve` calls [`fetch_all`] once with every location that reached the `aws`
+//! source. It finds the region and the credentials, then runs the requests on a few
+//! threads sharing one connection pool: one `GetSecretValue` per Secrets Manager
+//! secret (a secret read for several keys is fetched once) and one `GetParameters` per
+//! ten SSM names. Every request is bounded by connect and request timeouts, retried
+//! with jittered backoff on throttling, 5xx and transport errors, and all of it by the
+//! manifest's `remote_timeout`. Errors name the store and the endpoint, never a value
+//! or a credential.
+
+mod credentials;
+mod sigv4;
+
 use crate::env::Environment;
 use crate::manifest::AwsLocation;
-use crate::resolve::Fetched;
-use std::time::Duration;
+use crate::resolve::{Fetched, value_from_bytes};
+use crate::secret::Secret;
+use credentials::Credentials;
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+use zeroize::Zeroizing;
 
-pub fn fetch_all(locations: &[&AwsLocation], _env: &Environment, _t: Duration) -> Vec<Fetched> {
+/// At most this many requests in flight.
+const MAX_THREADS: usize = 8;
+/// SSM `GetParameters` takes at most ten names.
+const SSM_BATCH: usize = 10;
+/// Attempts per request (the first and up to three retries).
+const ATTEMPTS: u32 = 4;
+/// Per attempt, within what is left of `remote_timeout`.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Answers larger than this are refused (a secret is at most 64 KiB; ten SSM values
+/// with their metadata stay far below).
+const MAX_ANSWER: u64 = 4 << 20;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Service {
+    SecretsManager,
+    Ssm,
+    Sts,
+}
+
+impl Service {
+    fn signing_name(self) -> &'static str {
+        match self {
+            Service::SecretsManager => "secretsmanager",
+            Service::Ssm => "ssm",
+            Service::Sts => "sts",
+        }
+    }
+
+    fn shown(self) -> &'static str {
+        match self {
+            Service::SecretsManager => "Secrets Manager",
+            Service::Ssm => "SSM Parameter Store",
+            Service::Sts => "STS",
+        }
+    }
+
+    fn endpoint_var(self) -> &'static str {
+        match self {
+            Service::SecretsManager => "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+            Service::Ssm => "AWS_ENDPOINT_URL_SSM",
+            Service::Sts => "AWS_ENDPOINT_URL_STS",
+        }
+    }
+}
+
+/// The service's endpoint: its own variable, then `AWS_ENDPOINT_URL`, then AWS's.
+fn endpoint(env: &Environment, service: Service, region: &str) -> String {
+    let given = [service.endpoint_var(), "AWS_ENDPOINT_URL"]
+        .iter()
+        .find_map(|v| env.get_nonempty(v))
+        .map(|v| v.to_string_lossy().into_owned());
+    match given {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("https://{}.{region}.amazonaws.com", service.signing_name()),
+    }
+}
+
+/// The authority of a URL as the Host header carries it (default port dropped).
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    if url.starts_with("https://") {
+        host.strip_suffix(":443").unwrap_or(host)
+    } else {
+        host.strip_suffix(":80").unwrap_or(host)
+    }
+}
+
+/// The path of a URL, `/` when it has none.
+fn path_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    match rest.find('/') {
+        Some(i) => rest[i..].split(['?', '#']).next().unwrap_or("/"),
+        None => "/",
+    }
+}
+
+/// A URL for messages: without its query, which could carry a token.
+fn without_query(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
+}
+
+/// One HTTP answer; the body is zeroed when dropped.
+struct Reply {
+    status: u16,
+    body: Zeroizing<Vec<u8>>,
+}
+
+impl Reply {
+    /// The AWS error code of a failed call: JSON `__type` (after any `#`), or XML `<Code>`.
+    fn error_code(&self) -> Option<String> {
+        #[derive(Deserialize)]
+        struct JsonError {
+            #[serde(rename = "__type")]
+            kind: Option<String>,
+        }
+        if let Ok(JsonError { kind: Some(k) }) = serde_json::from_slice(&self.body) {
+            return Some(k.rsplit('#').next().unwrap_or(&k).to_owned());
+        }
+        let text = std::str::from_utf8(&self.body).ok()?;
+        let start = text.find("<Code>")? + 6;
+        let end = start + text[start..].find("</Code>")?;
+        Some(text[start..end].trim().to_owned())
+    }
+
+    /// `HTTP 400 AccessDeniedException`: status and code only (an AWS message can
+    /// quote request details; the code is enough to act on).
+    fn error_summary(&self) -> String {
+        match self.error_code() {
+            Some(code)
+                if code.len() <= 100
+                    && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.') =>
+            {
+                format!("HTTP {} {code}", self.status)
+            }
+            _ => format!("HTTP {}", self.status),
+        }
+    }
+
+    fn is_retryable(&self) -> bool {
+        self.status == 429
+            || self.status >= 500
+            || self.error_code().is_some_and(|c| {
+                c.contains("Throttl")
+                    || c == "RequestLimitExceeded"
+                    || c == "TooManyRequestsException"
+            })
+    }
+}
+
+/// The HTTP client: one connection pool for the AWS endpoints (proxy variables
+/// honoured), one without proxy for the link-local credential endpoints, and the
+/// deadline every request stays within.
+pub struct Http {
+    agent: ureq::Agent,
+    local: ureq::Agent,
+    deadline: Instant,
+    timeout: Duration,
+}
+
+impl Http {
+    fn new(timeout: Duration) -> Self {
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(root_certs())
+            .build();
+        let base = |proxy: bool| {
+            let b = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .tls_config(tls.clone())
+                .max_redirects(0)
+                .user_agent(concat!("sesame/", env!("CARGO_PKG_VERSION")))
+                .timeout_connect(Some(CONNECT_TIMEOUT))
+                .max_idle_connections_per_host(MAX_THREADS);
+            let b = if proxy { b } else { b.proxy(None) };
+            ureq::Agent::new_with_config(b.build())
+        };
+        Http {
+            agent: base(true),
+            local: base(false),
+            deadline: Instant::now() + timeout,
+            timeout,
+        }
+    }
+
+    fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+    }
+
+    fn past_deadline(&self) -> String {
+        format!(
+            "no answer within remote_timeout ({}s)",
+            self.timeout.as_secs_f64()
+        )
+    }
+
+    /// One attempt, bounded by `limit` and the deadline.
+    fn once(
+        &self,
+        agent: &ureq::Agent,
+        method: &str,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+        limit: Duration,
+    ) -> Result<Reply, String> {
+        let left = self.remaining().ok_or_else(|| self.past_deadline())?;
+        let limit = limit.min(left);
+        let mut req = ureq::http::Request::builder().method(method).uri(url);
+        for (k, v) in headers {
+            req = req.header(*k, v.as_str());
+        }
+        let req = req.body(body.to_vec()).map_err(|e| e.to_string())?;
+        let req = agent
+            .configure_request(req)
+            .timeout_global(Some(limit))
+            .timeout_connect(Some(CONNECT_TIMEOUT.min(limit)))
+            .build();
+        let mut resp = agent.run(req).map_err(|e| match e {
+            ureq::Error::Timeout(_) => format!("timed out after {:.1}s", limit.as_secs_f64()),
+            e => e.to_string(),
+        })?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER)
+            .read_to_vec()
+            .map_err(|e| e.to_string())?;
+        Ok(Reply {
+            status,
+            body: Zeroizing::new(body),
+        })
+    }
+
+    /// A request with retries (transport errors, throttling, 5xx), jittered
+    /// exponential backoff, all within the deadline. `sign` signs each attempt anew.
+    fn call_with(
+        &self,
+        agent: &ureq::Agent,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        sign: Option<(&Credentials, &str, Service)>,
+    ) -> Result<Reply, String> {
+        let mut last = String::new();
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                let backoff = jittered_backoff(attempt);
+                match self.remaining() {
+                    Some(left) if left > backoff => std::thread::sleep(backoff),
+                    _ => break,
+                }
+            }
+            let mut all: Vec<(&str, String)> =
+                headers.iter().map(|(k, v)| (*k, v.to_string())).collect();
+            if let Some((creds, region, service)) = sign {
+                let host = host_of(url);
+                let mut signed: Vec<(&str, &str)> = headers.to_vec();
+                signed.push(("host", host));
+                let req = sigv4::Request {
+                    method,
+                    path: path_of(url),
+                    query: "",
+                    headers: &signed,
+                    body,
+                };
+                all.extend(sigv4::sign(
+                    &req,
+                    creds,
+                    region,
+                    service.signing_name(),
+                    SystemTime::now(),
+                ));
+            }
+            match self.once(agent, method, url, &all, body, REQUEST_TIMEOUT) {
+                Ok(reply) if reply.is_retryable() => {
+                    last = reply.error_summary();
+                    tracing::debug!("aws: {} {}: {last}, retrying", method, without_query(url));
+                }
+                Ok(reply) => return Ok(reply),
+                Err(e) => {
+                    tracing::debug!("aws: {} {}: {e}, retrying", method, without_query(url));
+                    last = e;
+                }
+            }
+            if self.remaining().is_none() {
+                break;
+            }
+        }
+        if self.remaining().is_none() {
+            Err(format!("{} (last: {last})", self.past_deadline()))
+        } else {
+            Err(last)
+        }
+    }
+
+    /// An AWS endpoint, through the proxy if one is configured.
+    fn call(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        sign: Option<(&Credentials, &str, Service)>,
+    ) -> Result<Reply, String> {
+        self.call_with(&self.agent, method, url, headers, body, sign)
+    }
+
+    /// A link-local or loopback credentials endpoint, never through a proxy.
+    fn call_local(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Reply, String> {
+        self.call_with(&self.local, method, url, headers, body, None)
+    }
+
+    /// One quick attempt (instance metadata: absent off EC2, so no retries).
+    fn call_short(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        limit: Option<Duration>,
+    ) -> Result<Reply, String> {
+        let all: Vec<(&str, String)> = headers.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        self.once(
+            &self.local,
+            method,
+            url,
+            &all,
+            b"",
+            limit.unwrap_or(REQUEST_TIMEOUT),
+        )
+    }
+}
+
+/// Full jitter: a random time up to 100 ms × 2^attempt (at most 2 s).
+fn jittered_backoff(attempt: u32) -> Duration {
+    let cap = (100u64 << attempt.min(5)).min(2000);
+    let mut b = [0u8; 8];
+    let r = getrandom::fill(&mut b).map_or(cap / 2, |_| u64::from_le_bytes(b) % (cap + 1));
+    Duration::from_millis(r.max(10))
+}
+
+/// The system's CA bundle when there is one (`SSL_CERT_FILE`, or the usual paths),
+/// Mozilla's roots bundled in the binary otherwise (`FROM scratch` images).
+fn root_certs() -> ureq::tls::RootCerts {
+    let candidates = std::env::var_os("SSL_CERT_FILE")
+        .map(std::path::PathBuf::from)
+        .into_iter()
+        .chain(
+            [
+                "/etc/ssl/certs/ca-certificates.crt",
+                "/etc/pki/tls/certs/ca-bundle.crt",
+                "/etc/ssl/ca-bundle.pem",
+                "/etc/ssl/cert.pem",
+            ]
+            .iter()
+            .map(std::path::PathBuf::from),
+        );
+    for path in candidates {
+        let Ok((pem, _)) = crate::read::read_capped(&path, 8 << 20) else {
+            continue;
+        };
+        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        if !certs.is_empty() {
+            tracing::debug!(
+                "aws: {} CA certificates from {}",
+                certs.len(),
+                path.display()
+            );
+            return ureq::tls::RootCerts::new_with_certs(&certs);
+        }
+    }
+    tracing::debug!("aws: no system CA bundle, using the bundled Mozilla roots");
+    ureq::tls::RootCerts::WebPki
+}
+
+/// Fetches every location (in order); called once by `resolve` with all of them.
+pub fn fetch_all(locations: &[&AwsLocation], env: &Environment, timeout: Duration) -> Vec<Fetched> {
+    let everyone = |why: String| -> Vec<Fetched> {
+        locations
+            .iter()
+            .map(|l| Fetched::Failed(format!("{l}: {why}")))
+            .collect()
+    };
+    let Some(region) = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .find_map(|v| env.get_nonempty(v))
+        .map(|v| v.to_string_lossy().into_owned())
+    else {
+        return everyone("no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION)".into());
+    };
+    let http = Http::new(timeout);
+    let creds = match credentials::from_chain(env, &http, &region) {
+        Ok((c, provider)) => {
+            tracing::debug!("aws: credentials from {provider}");
+            c
+        }
+        Err(why) => return everyone(why),
+    };
+    let sm_endpoint = endpoint(env, Service::SecretsManager, &region);
+    let ssm_endpoint = endpoint(env, Service::Ssm, &region);
+
+    // The requests: one a Secrets Manager id, one per ten SSM names.
+    let mut sm_ids: Vec<&str> = Vec::new();
+    let mut ssm_names: Vec<&str> = Vec::new();
+    for l in locations {
+        match l {
+            AwsLocation::SecretsManager { id, .. } if !sm_ids.contains(&id.as_str()) => {
+                sm_ids.push(id)
+            }
+            AwsLocation::Ssm { name } if !ssm_names.contains(&name.as_str()) => {
+                ssm_names.push(name)
+            }
+            _ => {}
+        }
+    }
+    enum Job<'a> {
+        Secret(&'a str),
+        Parameters(&'a [&'a str]),
+    }
+    let jobs: Vec<Job> = sm_ids
+        .iter()
+        .map(|id| Job::Secret(id))
+        .chain(ssm_names.chunks(SSM_BATCH).map(Job::Parameters))
+        .collect();
+    let secrets: Mutex<HashMap<String, Result<SecretValue, Fetched>>> = Mutex::default();
+    let params: Mutex<HashMap<String, Fetched>> = Mutex::default();
+    let next = AtomicUsize::new(0);
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..jobs.len().min(MAX_THREADS) {
+            s.spawn(|| {
+                while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    match job {
+                        Job::Secret(id) => {
+                            let r = get_secret_value(&http, &creds, &region, &sm_endpoint, id);
+                            secrets
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .insert(id.to_string(), r);
+                        }
+                        Job::Parameters(names) => {
+                            let r = get_parameters(&http, &creds, &region, &ssm_endpoint, names);
+                            params.lock().unwrap_or_else(|e| e.into_inner()).extend(r);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    tracing::debug!(
+        "aws: {} request{} in {} ms",
+        jobs.len(),
+        if jobs.len() == 1 { "" } else { "s" },
+        started.elapsed().as_millis()
+    );
+    let secrets = secrets.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut params = params.into_inner().unwrap_or_else(|e| e.into_inner());
     locations
         .iter()
-        .map(|l| Fetched::Failed(format!("{l}: fetching from AWS is not implemented yet")))
+        .map(|l| match l {
+            AwsLocation::SecretsManager { id, key } => match secrets.get(id.as_str()) {
+                Some(Ok(v)) => v.pick(key.as_deref(), l),
+                Some(Err(f)) => f.clone_for(l),
+                None => Fetched::Failed(format!("{l}: not fetched")),
+            },
+            AwsLocation::Ssm { name } => params
+                .remove(name.as_str())
+                .unwrap_or_else(|| Fetched::Failed(format!("{l}: not fetched"))),
+        })
         .collect()
+}
+
+impl Fetched {
+    /// The same outcome for another location of the same secret (a value is never
+    /// copied: only failures and absences are shared).
+    fn clone_for(&self, l: &AwsLocation) -> Fetched {
+        match self {
+            Fetched::NotFound(w) => Fetched::NotFound(w.clone()),
+            Fetched::Failed(w) => Fetched::Failed(format!("{l}: {w}")),
+            Fetched::Value(_) => Fetched::Failed(format!("{l}: internal error")),
+        }
+    }
+}
+
+/// A Secrets Manager answer: the SecretString, or the SecretBinary (base64 as sent).
+struct SecretValue {
+    string: Option<Secret>,
+    binary: Option<Secret>,
+}
+
+impl SecretValue {
+    /// The value for `key` (a field of the JSON SecretString) or the whole secret.
+    fn pick(&self, key: Option<&str>, l: &AwsLocation) -> Fetched {
+        match (key, &self.string, &self.binary) {
+            (None, Some(s), _) => checked(s.expose(), l),
+            (None, None, Some(b)) => checked(b.expose(), l),
+            (Some(_), None, Some(_)) => Fetched::Failed(format!(
+                "{l}: the secret is binary; a key needs a JSON SecretString"
+            )),
+            (Some(k), Some(s), _) => match json_field(s.expose(), k) {
+                Ok(Some(v)) => checked(&v, l),
+                Ok(None) => Fetched::NotFound(format!("no key {k:?} in the secret's JSON")),
+                Err(why) => Fetched::Failed(format!("{l}: {why}")),
+            },
+            (_, None, None) => Fetched::Failed(format!(
+                "{l}: the answer has no SecretString or SecretBinary"
+            )),
+        }
+    }
+}
+
+/// A value as sesame keeps it: UTF-8 without NUL.
+fn checked(v: &str, l: &AwsLocation) -> Fetched {
+    match value_from_bytes(Zeroizing::new(v.as_bytes().to_vec())) {
+        Ok(s) => Fetched::Value(s),
+        Err(why) => Fetched::Failed(format!("{l}: {why}")),
+    }
+}
+
+/// One field of a JSON object, deserialized without keeping the other fields: a
+/// string as is, a number or boolean as its JSON text. `Ok(None)`: no such key.
+fn json_field(doc: &str, key: &str) -> Result<Option<Zeroizing<String>>, &'static str> {
+    struct Pick<'k>(&'k str);
+    impl<'de> DeserializeSeed<'de> for Pick<'_> {
+        type Value = Option<Zeroizing<String>>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Pick<'_> {
+        type Value = Option<Zeroizing<String>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found = None;
+            while let Some(k) = map.next_key::<std::borrow::Cow<str>>()? {
+                if k == self.0 && found.is_none() {
+                    found = Some(map.next_value::<Scalar>()?.0);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+    struct Scalar(Zeroizing<String>);
+    impl<'de> Deserialize<'de> for Scalar {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl Visitor<'_> for V {
+                type Value = Scalar;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a string, number or boolean")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+                    Ok(Scalar(Zeroizing::new(v.to_owned())))
+                }
+                fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
+                    Ok(Scalar(Zeroizing::new(v)))
+                }
+                fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+                    Ok(Scalar(Zeroizing::new(v.to_string())))
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+                    Ok(Scalar(Zeroizing::new(v.to_string())))
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+                    Ok(Scalar(Zeroizing::new(v.to_string())))
+                }
+                fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+                    Ok(Scalar(Zeroizing::new(v.to_string())))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(doc);
+    // The error text could quote the document: only say what kind of problem it is.
+    Pick(key)
+        .deserialize(&mut de)
+        .map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => {
+                "the key's value is not a string, number or boolean (or the secret is not a JSON object)"
+            }
+            _ => "the SecretString is not JSON, so a key cannot be picked from it",
+        })
+}
+
+fn get_secret_value(
+    http: &Http,
+    creds: &Credentials,
+    region: &str,
+    endpoint: &str,
+    id: &str,
+) -> Result<SecretValue, Fetched> {
+    let store = format!("{} at {endpoint}", Service::SecretsManager.shown());
+    let body = serde_json::json!({ "SecretId": id }).to_string();
+    let reply = http
+        .call(
+            "POST",
+            endpoint,
+            &[
+                ("content-type", "application/x-amz-json-1.1"),
+                ("x-amz-target", "secretsmanager.GetSecretValue"),
+            ],
+            body.as_bytes(),
+            Some((creds, region, Service::SecretsManager)),
+        )
+        .map_err(|e| Fetched::Failed(format!("{store}: {e}")))?;
+    if reply.status != 200 {
+        return Err(match reply.error_code().as_deref() {
+            Some("ResourceNotFoundException") => {
+                Fetched::NotFound(format!("not found in {}", Service::SecretsManager.shown()))
+            }
+            _ => Fetched::Failed(format!("{store}: {}", reply.error_summary())),
+        });
+    }
+    #[derive(Deserialize)]
+    struct Out {
+        #[serde(rename = "SecretString")]
+        string: Option<String>,
+        #[serde(rename = "SecretBinary")]
+        binary: Option<String>,
+    }
+    let out: Out = serde_json::from_slice(&reply.body)
+        .map_err(|_| Fetched::Failed(format!("{store}: the answer is not GetSecretValue JSON")))?;
+    Ok(SecretValue {
+        string: out.string.map(Secret::new),
+        binary: out.binary.map(Secret::new),
+    })
+}
+
+fn get_parameters(
+    http: &Http,
+    creds: &Credentials,
+    region: &str,
+    endpoint: &str,
+    names: &[&str],
+) -> Vec<(String, Fetched)> {
+    let store = format!("{} at {endpoint}", Service::Ssm.shown());
+    let location = |n: &str| AwsLocation::Ssm { name: n.to_owned() };
+    let all_failed = |why: String| -> Vec<(String, Fetched)> {
+        names
+            .iter()
+            .map(|n| {
+                (
+                    n.to_string(),
+                    Fetched::Failed(format!("{}: {why}", location(n))),
+                )
+            })
+            .collect()
+    };
+    let body = serde_json::json!({ "Names": names, "WithDecryption": true }).to_string();
+    let reply = match http.call(
+        "POST",
+        endpoint,
+        &[
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", "AmazonSSM.GetParameters"),
+        ],
+        body.as_bytes(),
+        Some((creds, region, Service::Ssm)),
+    ) {
+        Ok(r) if r.status == 200 => r,
+        Ok(r) => return all_failed(format!("{store}: {}", r.error_summary())),
+        Err(e) => return all_failed(format!("{store}: {e}")),
+    };
+    #[derive(Deserialize)]
+    struct Parameter {
+        #[serde(rename = "Name")]
+        name: String,
+        #[serde(rename = "Value")]
+        value: String,
+    }
+    #[derive(Deserialize)]
+    struct Out {
+        #[serde(rename = "Parameters", default)]
+        parameters: Vec<Parameter>,
+        #[serde(rename = "InvalidParameters", default)]
+        invalid: Vec<String>,
+    }
+    let Ok(out) = serde_json::from_slice::<Out>(&reply.body) else {
+        return all_failed(format!("{store}: the answer is not GetParameters JSON"));
+    };
+    let mut values: HashMap<String, Secret> = out
+        .parameters
+        .into_iter()
+        .map(|p| (p.name, Secret::new(p.value)))
+        .collect();
+    names
+        .iter()
+        .map(|n| {
+            let l = location(n);
+            let f = match values.remove(*n) {
+                Some(v) => checked(v.expose(), &l),
+                None if out.invalid.iter().any(|i| i == n) => {
+                    Fetched::NotFound(format!("not found in {}", Service::Ssm.shown()))
+                }
+                None => Fetched::Failed(format!("{l}: {store}: not in the answer")),
+            };
+            (n.to_string(), f)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            host_of("https://ssm.eu-west-1.amazonaws.com"),
+            "ssm.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(host_of("http://127.0.0.1:5000/"), "127.0.0.1:5000");
+        assert_eq!(host_of("https://x.example:443/a"), "x.example");
+        assert_eq!(path_of("http://127.0.0.1:5000"), "/");
+        assert_eq!(path_of("http://h/a/b?x=1"), "/a/b");
+        assert_eq!(without_query("http://h/a?token=x"), "http://h/a");
+    }
+
+    #[test]
+    fn endpoints() {
+        let env = Environment::from_pairs([]);
+        assert_eq!(
+            endpoint(&env, Service::SecretsManager, "eu-west-1"),
+            "https://secretsmanager.eu-west-1.amazonaws.com"
+        );
+        let env = Environment::from_pairs([
+            ("AWS_ENDPOINT_URL".into(), "http://localhost:4566/".into()),
+            ("AWS_ENDPOINT_URL_SSM".into(), "http://ssm.local".into()),
+        ]);
+        assert_eq!(endpoint(&env, Service::Ssm, "x"), "http://ssm.local");
+        assert_eq!(
+            endpoint(&env, Service::SecretsManager, "x"),
+            "http://localhost:4566"
+        );
+    }
+
+    #[test]
+    fn json_keys() {
+        let doc =
+            r#"{"user":"app","password":"p\"w","port":5432,"tls":true,"nested":{"a":1},"n":null}"#;
+        let get = |k| json_field(doc, k).map(|o| o.map(|v| v.to_string()));
+        assert_eq!(get("password"), Ok(Some("p\"w".into())));
+        assert_eq!(get("port"), Ok(Some("5432".into())));
+        assert_eq!(get("tls"), Ok(Some("true".into())));
+        assert_eq!(get("absent"), Ok(None));
+        assert!(get("nested").is_err());
+        assert!(get("n").is_err());
+        assert!(json_field("not json", "k").is_err());
+        assert!(json_field("[1,2]", "k").is_err());
+    }
+
+    #[test]
+    fn error_codes() {
+        let r = Reply {
+            status: 400,
+            body: Zeroizing::new(
+                br#"{"__type":"com.amazon#ResourceNotFoundException","message":"x"}"#.to_vec(),
+            ),
+        };
+        assert_eq!(r.error_code().as_deref(), Some("ResourceNotFoundException"));
+        assert!(!r.is_retryable());
+        let r = Reply {
+            status: 400,
+            body: Zeroizing::new(br#"{"__type":"ThrottlingException"}"#.to_vec()),
+        };
+        assert!(r.is_retryable());
+        let r = Reply {
+            status: 403,
+            body: Zeroizing::new(
+                b"<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>".to_vec(),
+            ),
+        };
+        assert_eq!(r.error_summary(), "HTTP 403 AccessDenied");
+    }
+
+    #[test]
+    fn backoff_is_bounded() {
+        for a in 1..10 {
+            assert!(jittered_backoff(a) <= Duration::from_secs(2));
+        }
+    }
 }
