@@ -3,9 +3,10 @@
 //!
 //! `resolve` calls [`fetch_all`] once with every location that reached the `aws`
 //! source. It finds the region and the credentials, then runs the requests on a few
-//! threads sharing one connection pool: one `GetSecretValue` per Secrets Manager
-//! secret (a secret read for several keys is fetched once) and one `GetParameters` per
-//! ten SSM names. Every request is bounded by connect and request timeouts, retried
+//! threads sharing one connection pool: one `BatchGetSecretValue` per twenty Secrets
+//! Manager ids (a secret read for several keys is fetched once; `GetSecretValue` one
+//! by one where the batch call is not allowed) and one `GetParameters` per ten SSM
+//! names. Every request is bounded by connect and request timeouts, retried
 //! with jittered backoff on throttling, 5xx and transport errors, and all of it by the
 //! manifest's `remote_timeout`. Errors name the store and the endpoint, never a value
 //! or a credential.
@@ -30,6 +31,8 @@ use zeroize::Zeroizing;
 const MAX_THREADS: usize = 8;
 /// SSM `GetParameters` takes at most ten names.
 const SSM_BATCH: usize = 10;
+/// Secrets Manager `BatchGetSecretValue` takes at most twenty ids.
+const SM_BATCH: usize = 20;
 /// Attempts per request (the first and up to three retries).
 const ATTEMPTS: u32 = 4;
 /// Per attempt, within what is left of `remote_timeout`.
@@ -438,12 +441,12 @@ pub fn fetch_all(locations: &[&AwsLocation], env: &Environment, timeout: Duratio
         }
     }
     enum Job<'a> {
-        Secret(&'a str),
+        Secrets(&'a [&'a str]),
         Parameters(&'a [&'a str]),
     }
     let jobs: Vec<Job> = sm_ids
-        .iter()
-        .map(|id| Job::Secret(id))
+        .chunks(SM_BATCH)
+        .map(Job::Secrets)
         .chain(ssm_names.chunks(SSM_BATCH).map(Job::Parameters))
         .collect();
     let secrets: Mutex<HashMap<String, Result<SecretValue, Fetched>>> = Mutex::default();
@@ -455,12 +458,10 @@ pub fn fetch_all(locations: &[&AwsLocation], env: &Environment, timeout: Duratio
             s.spawn(|| {
                 while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
                     match job {
-                        Job::Secret(id) => {
-                            let r = get_secret_value(&http, &creds, &region, &sm_endpoint, id);
-                            secrets
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .insert(id.to_string(), r);
+                        Job::Secrets(ids) => {
+                            let r =
+                                batch_get_secret_value(&http, &creds, &region, &sm_endpoint, ids);
+                            secrets.lock().unwrap_or_else(|e| e.into_inner()).extend(r);
                         }
                         Job::Parameters(names) => {
                             let r = get_parameters(&http, &creds, &region, &ssm_endpoint, names);
@@ -611,6 +612,131 @@ fn json_field(doc: &str, key: &str) -> Result<Option<Zeroizing<String>>, &'stati
         })
 }
 
+/// The JSON of one secret's value, in `GetSecretValue` and `BatchGetSecretValue`.
+#[derive(Deserialize)]
+struct SecretValueJson {
+    #[serde(rename = "Name")]
+    name: Option<String>,
+    #[serde(rename = "ARN")]
+    arn: Option<String>,
+    #[serde(rename = "SecretString")]
+    string: Option<String>,
+    #[serde(rename = "SecretBinary")]
+    binary: Option<String>,
+}
+
+impl From<SecretValueJson> for SecretValue {
+    fn from(j: SecretValueJson) -> Self {
+        SecretValue {
+            string: j.string.map(Secret::new),
+            binary: j.binary.map(Secret::new),
+        }
+    }
+}
+
+/// Up to twenty ids in one call. Ids the answer does not account for (say, a partial
+/// ARN), and all of them when the call itself is refused (an IAM policy that allows
+/// `GetSecretValue` only), are fetched one by one.
+fn batch_get_secret_value(
+    http: &Http,
+    creds: &Credentials,
+    region: &str,
+    endpoint: &str,
+    ids: &[&str],
+) -> Vec<(String, Result<SecretValue, Fetched>)> {
+    let store = format!("{} at {endpoint}", Service::SecretsManager.shown());
+    let one_by_one = |ids: &[&str]| -> Vec<(String, Result<SecretValue, Fetched>)> {
+        ids.iter()
+            .map(|id| {
+                (
+                    id.to_string(),
+                    get_secret_value(http, creds, region, endpoint, id),
+                )
+            })
+            .collect()
+    };
+    if ids.len() == 1 {
+        return one_by_one(ids);
+    }
+    let body = serde_json::json!({ "SecretIdList": ids }).to_string();
+    let reply = match http.call(
+        "POST",
+        endpoint,
+        &[
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", "secretsmanager.BatchGetSecretValue"),
+        ],
+        body.as_bytes(),
+        Some((creds, region, Service::SecretsManager)),
+    ) {
+        Ok(r) if r.status == 200 => r,
+        Ok(r) if (400..500).contains(&r.status) => {
+            tracing::debug!(
+                "aws: BatchGetSecretValue at {endpoint}: {}; one by one instead",
+                r.error_summary()
+            );
+            return one_by_one(ids);
+        }
+        Ok(r) => {
+            let why = format!("{store}: {}", r.error_summary());
+            return ids
+                .iter()
+                .map(|id| (id.to_string(), Err(Fetched::Failed(why.clone()))))
+                .collect();
+        }
+        Err(e) => {
+            let why = format!("{store}: {e}");
+            return ids
+                .iter()
+                .map(|id| (id.to_string(), Err(Fetched::Failed(why.clone()))))
+                .collect();
+        }
+    };
+    #[derive(Deserialize)]
+    struct BatchError {
+        #[serde(rename = "SecretId")]
+        id: String,
+        #[serde(rename = "ErrorCode")]
+        code: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Out {
+        #[serde(rename = "SecretValues", default)]
+        values: Vec<SecretValueJson>,
+        #[serde(rename = "Errors", default)]
+        errors: Vec<BatchError>,
+    }
+    let Ok(out) = serde_json::from_slice::<Out>(&reply.body) else {
+        return one_by_one(ids);
+    };
+    let mut values = out.values;
+    let mut result = Vec::with_capacity(ids.len());
+    let mut unaccounted = Vec::new();
+    for id in ids {
+        let pos = values
+            .iter()
+            .position(|v| v.name.as_deref() == Some(id) || v.arn.as_deref() == Some(id));
+        if let Some(pos) = pos {
+            result.push((id.to_string(), Ok(values.swap_remove(pos).into())));
+        } else if let Some(e) = out.errors.iter().find(|e| e.id == *id) {
+            let f = match e.code.as_deref() {
+                Some("ResourceNotFoundException") => {
+                    Fetched::NotFound(format!("not found in {}", Service::SecretsManager.shown()))
+                }
+                Some(code) if code.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+                    Fetched::Failed(format!("{store}: {code}"))
+                }
+                _ => Fetched::Failed(format!("{store}: an error")),
+            };
+            result.push((id.to_string(), Err(f)));
+        } else {
+            unaccounted.push(*id);
+        }
+    }
+    result.extend(one_by_one(&unaccounted));
+    result
+}
+
 fn get_secret_value(
     http: &Http,
     creds: &Credentials,
@@ -640,19 +766,9 @@ fn get_secret_value(
             _ => Fetched::Failed(format!("{store}: {}", reply.error_summary())),
         });
     }
-    #[derive(Deserialize)]
-    struct Out {
-        #[serde(rename = "SecretString")]
-        string: Option<String>,
-        #[serde(rename = "SecretBinary")]
-        binary: Option<String>,
-    }
-    let out: Out = serde_json::from_slice(&reply.body)
+    let out: SecretValueJson = serde_json::from_slice(&reply.body)
         .map_err(|_| Fetched::Failed(format!("{store}: the answer is not GetSecretValue JSON")))?;
-    Ok(SecretValue {
-        string: out.string.map(Secret::new),
-        binary: out.binary.map(Secret::new),
-    })
+    Ok(out.into())
 }
 
 fn get_parameters(
