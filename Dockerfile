@@ -13,13 +13,17 @@
 # docs/docker.md): it produces the same final image without pulling anything.
 
 FROM rust:1-bookworm AS build
+# Cargo features: empty for the default flavour, `aws` for the one that also fetches
+# from AWS Secrets Manager and SSM Parameter Store (docs/aws.md):
+#   docker build --build-arg FEATURES=aws -t sesame:aws .
+ARG FEATURES=""
 WORKDIR /src
 COPY . .
 # A static glibc binary (static-pie): it runs in a FROM scratch image, and in any
 # image whatever its libc. The target is the builder's own architecture.
 RUN target="$(uname -m)-unknown-linux-gnu" \
  && RUSTFLAGS='-C target-feature=+crt-static' \
-    cargo build --release --locked --target "$target" \
+    cargo build --release --locked --target "$target" --features "$FEATURES" \
  && cp "target/$target/release/sesame" /sesame \
  && /sesame --version
 
