@@ -208,6 +208,37 @@ mod tests {
         );
     }
 
+    /// What sesame sends: a JSON POST with a session token. The expected value was
+    /// computed by botocore's `SigV4Auth` for the same request, credentials and time.
+    #[test]
+    fn json_post_with_session_token_matches_botocore() {
+        let req = Request {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &[
+                ("content-type", "application/x-amz-json-1.1"),
+                ("x-amz-target", "secretsmanager.GetSecretValue"),
+                ("host", "secretsmanager.eu-west-1.amazonaws.com"),
+            ],
+            body: br#"{"SecretId":"prod/db"}"#,
+        };
+        let headers = sign(
+            &req,
+            &vector_creds(Some("session-token-example")),
+            "eu-west-1",
+            "secretsmanager",
+            vector_time(),
+        );
+        let get = |k: &str| headers.iter().find(|(n, _)| *n == k).unwrap().1.clone();
+        assert_eq!(get("x-amz-security-token"), "session-token-example");
+        assert_eq!(get("x-amz-date"), "20150830T123600Z");
+        assert_eq!(
+            get("authorization"),
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/eu-west-1/secretsmanager/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, Signature=12270b553adbeb6e2ab60e7cc461965eb4531b42aaf5d2e3e54f53e058300d9f"
+        );
+    }
+
     /// aws-sig-v4-test-suite/post-vanilla.
     #[test]
     fn post_vanilla() {
