@@ -224,7 +224,8 @@ impl Http {
         for (k, v) in headers {
             req = req.header(*k, v.as_str());
         }
-        let req = req.body(body.to_vec()).map_err(|e| e.to_string())?;
+        // The body is sent from the caller's buffer (a token may be in it): no copy.
+        let req = req.body(body).map_err(|e| e.to_string())?;
         let req = agent
             .configure_request(req)
             .timeout_global(Some(limit))
