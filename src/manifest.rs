@@ -307,16 +307,40 @@ fn key_on_line(text: &str, line: usize) -> Option<&str> {
     .then_some(key)
 }
 
-/// The line (1-based) where the secret `name` is declared, for messages about it.
-fn line_of_secret(text: &str, name: &str) -> Option<usize> {
-    text.lines()
-        .position(|l| {
+/// The lines (1-based) where secrets are declared, for messages about them: for a name,
+/// the first indented line that is that name, optional blanks, then `:`.
+///
+/// Built once, and only when a secret has a problem: looking each name up by scanning
+/// the text made a manifest of N secrets cost N² line reads.
+struct SecretLines<'t>(std::collections::HashMap<&'t str, usize>);
+
+impl<'t> SecretLines<'t> {
+    fn new(text: &'t str) -> Self {
+        let mut first = std::collections::HashMap::new();
+        for (i, l) in text.lines().enumerate() {
             let t = l.trim_start();
-            l.len() > t.len()
-                && t.strip_prefix(name)
-                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
-        })
-        .map(|i| i + 1)
+            if l.len() == t.len() {
+                continue;
+            }
+            // Every name this line could declare: what stands before any `:`, with or
+            // without the blanks just before it.
+            for (colon, _) in t.match_indices(':') {
+                let mut key = &t[..colon];
+                loop {
+                    first.entry(key).or_insert(i + 1);
+                    match key.chars().next_back() {
+                        Some(c) if c.is_whitespace() => key = &key[..key.len() - c.len_utf8()],
+                        _ => break,
+                    }
+                }
+            }
+        }
+        SecretLines(first)
+    }
+
+    fn of(&self, name: &str) -> Option<usize> {
+        self.0.get(name).copied()
+    }
 }
 
 // ---- what serde reads --------------------------------------------------------------
@@ -666,9 +690,12 @@ impl RawManifest {
         let mut secrets = Vec::with_capacity(self.secrets.0.len());
         let mut injected: BTreeMap<String, String> = BTreeMap::new();
         let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
+        let lines = std::cell::OnceCell::new();
         for (name, raw) in self.secrets.0 {
-            let line = line_of_secret(text, &name);
-            let mut here = |msg: String| problems.push((line, format!("secrets.{name}.{msg}")));
+            let mut here = |msg: String| {
+                let line = lines.get_or_init(|| SecretLines::new(text)).of(&name);
+                problems.push((line, format!("secrets.{name}.{msg}")))
+            };
             match raw.validate(&name, &ctx, &mut here) {
                 Some(spec) => {
                     if let Some(var) = &spec.inject_env
@@ -962,6 +989,28 @@ mod tests {
             assert!(is_dangerous_name(n), "{n}");
         }
         assert!(!is_dangerous_name("PGPASSWORD"));
+    }
+
+    #[test]
+    fn secret_lines_are_those_of_the_first_declaration() {
+        // The definition, as a scan of the whole text for each name.
+        fn scan(text: &str, name: &str) -> Option<usize> {
+            text.lines()
+                .position(|l| {
+                    let t = l.trim_start();
+                    l.len() > t.len()
+                        && t.strip_prefix(name)
+                            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+                })
+                .map(|i| i + 1)
+        }
+        let text = "version: 1\nsecrets:\n  A:\n    env: X\n  env :\n  B\t: {}\n  a:b: {}\n  \"Q\": {}\n  A: {}\nC: 1\n   :\n";
+        let lines = SecretLines::new(text);
+        for name in [
+            "A", "env", "B", "B\t", "a", "a:b", "\"Q\"", "Q", "C", "", "version", "x",
+        ] {
+            assert_eq!(lines.of(name), scan(text, name), "{name:?}");
+        }
     }
 
     #[test]
