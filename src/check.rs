@@ -32,13 +32,38 @@ pub fn print(args: &CheckArgs, report: &Report, ctx: &Context) -> Result<i32, Er
                 })?;
             explain(v, format)
         }
-        (None, ReportFormat::Text) => table(report, &unused_files(report, ctx)),
+        (None, ReportFormat::Text) => table(report, &unused_files(report, ctx), use_colour(ctx)),
         (None, ReportFormat::Json) => as_json(report, &unused_files(report, ctx)),
     };
     let mut out = std::io::stdout().lock();
     // A closed stdout (`sesame check | head -0`) is not sesame's problem to report.
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
     Ok(code)
+}
+
+/// Colour only for a person at a terminal, and never when `NO_COLOR` is set and not
+/// empty (no-color.org).
+fn use_colour(ctx: &Context) -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && ctx.env.get_nonempty("NO_COLOR").is_none()
+}
+
+/// The status word, padded to `width`, in its colour when `colour` is on. Padding
+/// comes first so the escape codes do not upset the alignment.
+fn paint(status: &str, width: usize, colour: bool) -> String {
+    let padded = format!("{status:width$}");
+    let code = match status {
+        "ok" => "32",                  // green
+        "warning" | "absent" => "33",  // yellow
+        "missing" | "invalid" => "31", // red
+        "unused" => "2",               // dim
+        _ => return padded,
+    };
+    if colour {
+        format!("\x1b[{code}m{status}\x1b[0m{}", &padded[status.len()..])
+    } else {
+        padded
+    }
 }
 
 fn source(v: &Verdict) -> String {
@@ -57,7 +82,7 @@ fn reasons(v: &Verdict) -> String {
 }
 
 /// The aligned text table, one row a secret, then unused files and a summary line.
-fn table(report: &Report, unused: &[PathBuf]) -> String {
+fn table(report: &Report, unused: &[PathBuf], colour: bool) -> String {
     let mut rows: Vec<[String; 4]> = vec![[
         "NAME".into(),
         "STATUS".into(),
@@ -83,8 +108,13 @@ fn table(report: &Report, unused: &[PathBuf]) -> String {
     let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
     let (w0, w1, w2) = (width(0), width(1), width(2));
     let mut out = String::new();
-    for r in &rows {
-        let line = format!("{:w0$}  {:w1$}  {:w2$}  {}", r[0], r[1], r[2], r[3]);
+    for (i, r) in rows.iter().enumerate() {
+        let status = if i == 0 {
+            format!("{:w1$}", r[1])
+        } else {
+            paint(&r[1], w1, colour)
+        };
+        let line = format!("{:w0$}  {status}  {:w2$}  {}", r[0], r[2], r[3]);
         out.push_str(line.trim_end());
         out.push('\n');
     }

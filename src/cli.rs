@@ -19,7 +19,7 @@ use std::path::PathBuf;
 #[command(
     name = "sesame",
     version,
-    override_usage = "sesame [OPTIONS] [--] COMMAND [ARG]...\n       sesame check [OPTIONS] [--format text|json] [--quiet] [--explain NAME]",
+    override_usage = "sesame [OPTIONS] [--] COMMAND [ARG]...\n       sesame check [OPTIONS] [--format text|json] [--quiet] [--explain NAME]\n       sesame generate [OPTIONS] [--out DIR] [--force] [--format files|env]\n       sesame schema",
     after_help = "Exit codes: the command's own; 64 usage; 70 internal error; 77 privilege change refused; \
                   78 manifest invalid or a secret missing or invalid; 126 not executable; 127 not found."
 )]
@@ -51,7 +51,15 @@ pub struct Options {
     pub environment: Option<String>,
 
     /// Drop privileges to USER[:GROUP] before launching [env: SESAME_USER]
-    #[arg(short, long, value_name = "USER[:GROUP]", global = true)]
+    // Hyphen values are taken, so that `--user -1` reaches the strict parser and fails
+    // as a bad user (exit 77) rather than as an unknown option.
+    #[arg(
+        short,
+        long,
+        value_name = "USER[:GROUP]",
+        global = true,
+        allow_hyphen_values = true
+    )]
     pub user: Option<String>,
 
     /// Supervise the command as an init (signal forwarding, zombie reaping) [env: SESAME_INIT=always]
@@ -92,6 +100,30 @@ pub struct Options {
 pub enum Action {
     /// Resolve and validate, then print a report instead of launching (exit 0 or 78)
     Check(CheckArgs),
+    /// Create missing secrets from their `generate:` rules, with the system's CSPRNG
+    Generate(GenerateArgs),
+    /// Print the manifest's JSON Schema
+    Schema,
+}
+
+/// Options of `sesame generate` (SPEC §8).
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Directory to write to [default: the secrets directory]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Generate every secret with a rule, and overwrite existing files
+    #[arg(long)]
+    pub force: bool,
+    /// `files`: one file a secret (mode 0600, directory 0700); `env`: print NAME=value lines for a .env file
+    #[arg(long, value_enum, default_value = "files")]
+    pub format: GenerateFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GenerateFormat {
+    Files,
+    Env,
 }
 
 /// Options of `sesame check` (SPEC §7).

@@ -13,6 +13,19 @@ pub struct Environment {
     index: HashMap<String, usize>,
 }
 
+/// Values may be secrets (the `env` source reads them from here), so they are zeroed
+/// when the snapshot is dropped, like every other buffer that held a value.
+impl Drop for Environment {
+    fn drop(&mut self) {
+        use std::os::unix::ffi::OsStringExt;
+        use zeroize::Zeroize;
+        for (_, value) in &mut self.vars {
+            // `into_vec` hands over the same allocation, so this zeroes the bytes in place.
+            std::mem::take(value).into_vec().zeroize();
+        }
+    }
+}
+
 impl Environment {
     /// The process's environment as it is now.
     pub fn capture() -> Self {

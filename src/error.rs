@@ -27,6 +27,8 @@ pub enum Error {
     Secrets { errors: usize },
     /// An `inject.file` could not be written.
     Inject(String),
+    /// `generate` could not make or write a value.
+    Generate(String),
     /// `--user` was refused or the privilege drop failed.
     Privilege(String),
     /// The command could not be started. `code` is 126 or 127.
@@ -44,7 +46,9 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) => exit::USAGE,
-            Error::Manifest(_) | Error::Secrets { .. } | Error::Inject(_) => exit::CONFIG,
+            Error::Manifest(_) | Error::Secrets { .. } | Error::Inject(_) | Error::Generate(_) => {
+                exit::CONFIG
+            }
             Error::Privilege(_) => exit::PRIVILEGE,
             Error::Launch { code, .. } => *code,
             Error::Internal(_) => exit::INTERNAL,
@@ -55,9 +59,11 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Usage(m) | Error::Manifest(m) | Error::Privilege(m) | Error::Inject(m) => {
-                f.write_str(m)
-            }
+            Error::Usage(m)
+            | Error::Manifest(m)
+            | Error::Privilege(m)
+            | Error::Inject(m)
+            | Error::Generate(m) => f.write_str(m),
             Error::Secrets { errors } => {
                 let s = if *errors == 1 { "" } else { "s" };
                 write!(

@@ -162,13 +162,13 @@ fn write_atomically(
     owner: Option<(u32, u32)>,
 ) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("/"));
-    if !dir.exists() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
+    // Every directory sesame creates is 0700 and the `--user`'s, not only the last one:
+    // a root-owned 0700 `run/` above `run/app/` would lock the user out of its file.
+    let missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.exists()).collect();
+    for d in missing.into_iter().rev() {
+        std::fs::DirBuilder::new().mode(0o700).create(d)?;
         if let Some((uid, gid)) = owner {
-            std::os::unix::fs::chown(dir, Some(uid), Some(gid))?;
+            std::os::unix::fs::chown(d, Some(uid), Some(gid))?;
         }
     }
     let name = path.file_name().unwrap_or_default().to_string_lossy();

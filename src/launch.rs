@@ -69,9 +69,9 @@ impl Command {
     /// Replaces this process with the command. Returns only on failure.
     pub fn exec(&self) -> Error {
         let envp = self.env.as_cstrs();
-        let mut denied: Option<Errno> = None;
+        let mut denied: Option<(Errno, PathBuf)> = None;
         for candidate in self.candidates() {
-            let Ok(path) = CString::new(candidate.into_os_string().into_vec()) else {
+            let Ok(path) = CString::new(candidate.clone().into_os_string().into_vec()) else {
                 continue;
             };
             let err = match nix::unistd::execve(&path, &self.argv, &envp) {
@@ -83,13 +83,13 @@ impl Command {
                 Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP => {}
                 // There but not runnable by us: remember, keep looking (execvp does the same).
                 Errno::EACCES | Errno::EPERM | Errno::EISDIR => {
-                    denied.get_or_insert(err);
+                    denied.get_or_insert((err, candidate));
                 }
-                other => return self.failure(other),
+                other => return self.failure(other, &candidate),
             }
         }
         match denied {
-            Some(e) => self.failure(e),
+            Some((e, path)) => self.failure(e, &path),
             None => Error::Launch {
                 command: self.name(),
                 reason: "command not found".into(),
@@ -98,9 +98,16 @@ impl Command {
         }
     }
 
-    fn failure(&self, e: Errno) -> Error {
+    fn failure(&self, e: Errno, path: &Path) -> Error {
         let reason = match e {
+            // The kernel answers EACCES for a directory too; say which it was.
+            Errno::EACCES | Errno::EISDIR if path.is_dir() => "is a directory".to_owned(),
             Errno::EACCES => "permission denied (not executable?)".to_owned(),
+            Errno::E2BIG => {
+                "argument list too long (the kernel limits one variable or argument to 128 KiB: \
+                             deliver a large secret with inject.file instead)"
+                    .to_owned()
+            }
             Errno::EISDIR => "is a directory".to_owned(),
             Errno::ENOEXEC => {
                 "exec format error (a script without #! line, or a binary for another machine)"

@@ -16,6 +16,8 @@ pub mod cli;
 pub mod env;
 pub mod error;
 pub mod formats;
+pub mod generate;
+pub mod init;
 pub mod inject;
 pub mod launch;
 pub mod log;
@@ -33,7 +35,7 @@ use env::Environment;
 use error::{Error, exit};
 use manifest::Manifest;
 use resolve::{Context, Outcome};
-use settings::Settings;
+use settings::{InitMode, Settings};
 use std::path::PathBuf;
 use std::time::SystemTime;
 use validate::{Report, Severity};
@@ -45,6 +47,10 @@ pub fn run() -> i32 {
     // While sesame holds secrets, no other process of the same uid may ptrace it or
     // read its memory, and it leaves no core dump. `execve` resets this for the child.
     let _ = nix::sys::prctl::set_dumpable(false);
+    if let Err(e) = refuse_setuid() {
+        eprintln!("sesame: error: {e}");
+        return e.exit_code();
+    }
 
     let cli = match Cli::parse_args(std::env::args_os()) {
         Ok(cli) => cli,
@@ -69,7 +75,7 @@ pub fn run() -> i32 {
     let quiet = matches!(&cli.action, Some(Action::Check(c)) if c.quiet);
     log::init(settings.log_format, (!quiet).then_some(settings.log_level));
 
-    match main_job(&cli, &settings, &env) {
+    match main_job(&cli, &settings, env) {
         Ok(code) => code,
         Err(e) => {
             if !matches!(e, Error::Secrets { .. }) {
@@ -82,6 +88,20 @@ pub fn run() -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// A setuid or setgid sesame would let any user read root-only secrets and pick
+/// `--user`: refuse to run at all when the real and effective ids differ (gosu does
+/// the same).
+fn refuse_setuid() -> Result<(), Error> {
+    use nix::unistd::{getegid, geteuid, getgid, getuid};
+    if getuid() != geteuid() || getgid() != getegid() {
+        return Err(Error::Privilege(
+            "sesame is installed setuid or setgid; refusing to run (remove the bit: chmod u-s,g-s)"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Prints a panic as an internal error without its payload (which could quote data)
@@ -106,9 +126,20 @@ fn load_manifest(settings: &Settings) -> Result<Manifest, Error> {
 
 /// Everything after argument parsing: manifest, resolution, validation, then either
 /// the report of `check` or the launch.
-fn main_job(cli: &Cli, settings: &Settings, env: &Environment) -> Result<i32, Error> {
+/// It owns the environment snapshot so that `launch` can zero it once the child's
+/// environment is built (it holds the values of secrets taken from variables).
+fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Error> {
+    if let Some(Action::Schema) = &cli.action {
+        print!("{}", manifest::SCHEMA);
+        return Ok(exit::OK);
+    }
+    if settings.watch {
+        return Err(Error::Usage(
+            "--watch (secret rotation) is not implemented yet".into(),
+        ));
+    }
     let command = match (&cli.action, cli.command()) {
-        (Some(Action::Check(_)), _) => None,
+        (Some(_), _) => None,
         (None, Some(argv)) => Some(argv),
         (None, None) => {
             return Err(Error::Usage(
@@ -128,7 +159,7 @@ fn main_job(cli: &Cli, settings: &Settings, env: &Environment) -> Result<i32, Er
     }
     let mut specs = manifest.secrets.clone();
     if settings.file_env {
-        specs.extend(resolve::file_env_specs(&manifest, env));
+        specs.extend(resolve::file_env_specs(&manifest, &env));
     }
     let ctx = Context {
         secrets_dir: settings
@@ -137,10 +168,15 @@ fn main_job(cli: &Cli, settings: &Settings, env: &Environment) -> Result<i32, Er
             .or_else(|| manifest.secrets_dir.clone())
             .unwrap_or_else(|| PathBuf::from(settings::DEFAULT_SECRETS_DIR)),
         environment: settings.environment.as_deref(),
-        env,
+        env: &env,
         max_file_size: manifest.max_file_size,
     };
     let resolved = resolve::resolve_all(&specs, &ctx);
+    #[cfg(debug_assertions)]
+    fault_injection::panic_if_asked(&env, &resolved);
+    if let Some(Action::Generate(args)) = &cli.action {
+        return generate::run(args, &resolved, &ctx.secrets_dir);
+    }
     let report = validate::validate(
         resolved,
         &validate::Options {
@@ -170,21 +206,88 @@ fn main_job(cli: &Cli, settings: &Settings, env: &Environment) -> Result<i32, Er
     )
 }
 
-/// Injects the secrets and starts the command: writes `inject.file`s, builds the
-/// child's environment, then replaces sesame with the command.
+/// Injects the secrets and starts the command (SPEC §5.1–5.3), in this order:
+/// resolve the `--user` identity, write `inject.file`s owned by it, build the child's
+/// environment (with the identity's `HOME`), drop privileges, then either replace
+/// sesame with the command (exec) or supervise it (init). The secrets were read while
+/// sesame was still root, so a file only root can read can feed an unprivileged program.
 fn launch(
     settings: &Settings,
     manifest: &Manifest,
-    env: &Environment,
+    env: Environment,
     report: Report,
     argv: &[std::ffi::OsString],
 ) -> Result<i32, Error> {
-    let child_env =
-        inject::child_environment(manifest, env, &report, settings.environment.as_deref());
-    inject::write_files(&report, None)?;
+    let identity = settings.user.as_deref().map(user_identity).transpose()?;
+    inject::write_files(&report, identity.as_ref().map(|id| (id.uid, id.gid)))?;
+    let mut child_env =
+        inject::child_environment(manifest, &env, &report, settings.environment.as_deref());
+    if let Some(id) = &identity {
+        child_env.set("HOME", &id.home);
+    }
     let cmd = launch::Command::new(argv, child_env)?;
+    // From here on the values live in `cmd` only.
     drop(report);
+    drop(env);
+    if let Some(id) = &identity {
+        user::become_user(id).map_err(|e| Error::Privilege(e.to_string()))?;
+    }
+    let supervise = match settings.init {
+        InitMode::Always => true,
+        InitMode::Never => false,
+        InitMode::Auto => init::is_pid1(),
+    };
+    if supervise {
+        init::supervise(
+            cmd,
+            init::Options {
+                signal_group: settings.signal_group,
+            },
+        )
+    }
+    init::restore_inherited_dispositions();
     Err(cmd.exec())
+}
+
+/// The identity `--user SPEC` names, or why sesame must not start (exit 77). Being
+/// root is checked first: without it no spec could work, and saying so is the fix.
+fn user_identity(spec: &str) -> Result<user::Identity, Error> {
+    let euid = nix::unistd::geteuid().as_raw();
+    if euid != 0 {
+        return Err(Error::Privilege(format!(
+            "--user {spec}: {}",
+            user::DropError::NotRoot { euid }
+        )));
+    }
+    let parsed: user::UserSpec = spec
+        .parse()
+        .map_err(|e| Error::Privilege(format!("--user {spec}: {e}")))?;
+    let (identity, warnings) = user::resolve_system(&parsed)
+        .map_err(|e| Error::Privilege(format!("--user {spec}: {e}")))?;
+    for w in warnings {
+        tracing::warn!("--user {spec}: {w}");
+    }
+    Ok(identity)
+}
+
+/// Debug builds only: a way for the tests to prove that a panic while sesame holds
+/// secrets prints no value and exits 70. The release binary contains none of this.
+#[cfg(debug_assertions)]
+mod fault_injection {
+    use crate::env::Environment;
+    use crate::resolve::{Outcome, Resolved};
+
+    /// With `SESAME_TEST_PANIC=1`, panics with a message that quotes a resolved value,
+    /// the worst case for the panic hook to handle.
+    pub fn panic_if_asked(env: &Environment, resolved: &[Resolved]) {
+        if env.get("SESAME_TEST_PANIC").is_some_and(|v| v == "1") {
+            let value = resolved.iter().find_map(|r| match &r.outcome {
+                Outcome::Found(f) => Some(f.value.expose().to_owned()),
+                _ => None,
+            });
+            panic!("forced panic holding {value:?}");
+        }
+    }
 }
 
 /// One line a problem: errors first, so they are not lost under warnings.

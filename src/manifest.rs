@@ -22,6 +22,10 @@ use std::fmt;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
+/// The manifest's JSON Schema, generated from the types by the unit test
+/// `schema_file_matches_the_types` and committed, so the binary carries no generator.
+pub const SCHEMA: &str = include_str!("../schema/manifest.schema.json");
+
 /// Larger manifests are refused before parsing (10,000 secrets fit in well under 2 MiB).
 pub const MAX_MANIFEST_SIZE: u64 = 8 << 20;
 /// Default `max_file_size`.
@@ -55,6 +59,7 @@ pub fn is_valid_name(name: &str) -> bool {
 }
 
 /// Where a secret may be found, in the order the manifest's `sources` gives.
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
@@ -75,6 +80,7 @@ impl Source {
 }
 
 /// How trailing characters are removed from a value read from a file.
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Trim {
@@ -87,6 +93,7 @@ pub enum Trim {
 }
 
 /// What `--watch` does when a secret's value changes.
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnChange {
@@ -119,6 +126,7 @@ pub struct Rules {
 }
 
 /// `generate:` — how `sesame generate` makes a value.
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Generate {
@@ -126,6 +134,7 @@ pub struct Generate {
     pub charset: Charset,
 }
 
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Charset {
@@ -133,6 +142,18 @@ pub enum Charset {
     Base64,
     Base64url,
     Hex,
+}
+
+impl Charset {
+    /// The name the manifest uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Charset::Alphanumeric => "alphanumeric",
+            Charset::Base64 => "base64",
+            Charset::Base64url => "base64url",
+            Charset::Hex => "hex",
+        }
+    }
 }
 
 /// One secret, fully checked.
@@ -280,7 +301,7 @@ fn parse_error(shown: &str, text: &str, e: &serde_saphyr::Error) -> String {
         .unwrap_or(reason);
     match e.location() {
         Some(loc) => {
-            let key = key_on_line(text, loc.line() as usize)
+            let key = key_on_line(text, loc.line() as usize, loc.column() as usize)
                 .map(|k| format!("{k}: "))
                 .unwrap_or_default();
             format!(
@@ -293,18 +314,31 @@ fn parse_error(shown: &str, text: &str, e: &serde_saphyr::Error) -> String {
     }
 }
 
-/// The mapping key written on line `line` (1-based), if the line starts with one.
-/// Only the key is returned: the rest of the line may hold a value.
-fn key_on_line(text: &str, line: usize) -> Option<&str> {
+/// The mapping key an error at `line`:`column` (1-based) is about: the key written at
+/// that spot, or else the nearest `key:` before it on the line (flow mappings put
+/// several on one line). Only a key is returned: the rest of the line may hold a value.
+fn key_on_line(text: &str, line: usize, column: usize) -> Option<&str> {
     let l = text.lines().nth(line.checked_sub(1)?)?;
-    let l = l.trim_start().trim_start_matches("- ");
-    let (key, _) = l.split_once(':')?;
-    let key = key.trim().trim_matches(|c| c == '"' || c == '\'');
-    (!key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-    .then_some(key)
+    let col = l
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(l.len(), |(i, _)| i);
+    let is_key_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let (before, at) = l.split_at(col);
+    // The error is at a key: `min_lenght: 3`.
+    let word_end = at.find(|c: char| !is_key_char(c)).unwrap_or(at.len());
+    if word_end > 0 && at[word_end..].trim_start().starts_with(':') {
+        return Some(&at[..word_end]);
+    }
+    // The error is at a value: the key is the last `key:` before it.
+    let colon = before.rfind(':')?;
+    let head = before[..colon].trim_end().trim_end_matches(['"', '\'']);
+    let start = head
+        .char_indices()
+        .rfind(|&(_, c)| !is_key_char(c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let key = &head[start..];
+    (!key.is_empty()).then_some(key)
 }
 
 /// The lines (1-based) where secrets are declared, for messages about them: for a name,
@@ -345,52 +379,89 @@ impl<'t> SecretLines<'t> {
 
 // ---- what serde reads --------------------------------------------------------------
 
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawManifest {
+    /// Must be 1.
     version: u32,
+    /// Where secret files live (default /run/secrets; --secrets-dir wins).
     secrets_dir: Option<String>,
+    /// Lookup order for every secret (default [file_env, file, env]).
     sources: Option<Vec<Source>>,
+    /// Remove consumed source variables and SESAME_* from the child (default true).
     scrub: Option<bool>,
+    /// Larger secret files are an error (default 1MiB).
     max_file_size: Option<Size>,
+    /// Warn when a secret file's mode allows more than this.
     max_mode: Option<Mode>,
+    /// The names --environment may take.
     environments: Option<Vec<String>>,
+    /// The child gets only keep_env and the secrets (default false).
     clear_env: Option<bool>,
+    /// Variables kept with clear_env; a trailing * matches a prefix.
     keep_env: Option<Vec<String>>,
+    /// What --watch does when a value changes (default restart).
     on_change: Option<OnChange>,
+    /// Signal for on_change: signal (default SIGHUP).
     on_change_signal: Option<String>,
+    /// Time between SIGTERM and SIGKILL for on_change: restart (default 10s).
     restart_grace: Option<Seconds>,
+    /// The secrets, by name.
     secrets: OrderedSecrets,
 }
 
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSecret {
+    /// What the secret is for (shown to people, never used).
     description: Option<String>,
+    /// Whether the secret must be present (default true).
     required: Option<bool>,
+    /// Instead of required: required only in these environments.
     required_in: Option<Vec<String>>,
+    /// File name in secrets_dir (default: NAME, then lowercase name).
     file: Option<String>,
+    /// Variable to read (default: NAME); NAME_FILE is the indirection.
     env: Option<String>,
+    /// How the child receives the value.
     inject: Option<RawInject>,
+    /// Value of an optional secret when no source has it.
     default: Option<String>,
+    /// Trailing characters removed from file values (default newline; none for PEM formats).
     trim: Option<Trim>,
+    /// Minimum length in characters.
     min_length: Option<usize>,
+    /// Maximum length in characters.
     max_length: Option<usize>,
+    /// Regular expression the whole value must match.
     pattern: Option<String>,
+    /// The value's format.
     format: Option<Format>,
+    /// base64/base64url/hex: exact decoded length in bytes.
     decoded_bytes: Option<usize>,
+    /// rsa-private-key/rsa-public-key: minimum modulus size.
     min_key_bits: Option<u32>,
+    /// Minimum of length × Shannon entropy per character.
     min_entropy_bits: Option<f64>,
+    /// Values that are refused.
     forbid: Option<Vec<String>>,
+    /// Warn when the secret's file is older than this (mtime).
     max_age_days: Option<u32>,
+    /// How sesame generate makes a value.
     generate: Option<Generate>,
 }
 
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawInject {
+    /// Variable the child gets (default: NAME); false for none.
     env: Option<InjectEnv>,
+    /// Also write the value to this absolute path for the child.
     file: Option<String>,
+    /// Mode of inject.file (default "0400").
     mode: Option<Mode>,
 }
 
@@ -608,6 +679,78 @@ fn is_contained(p: &Path) -> bool {
     !p.as_os_str().is_empty()
         && p.components()
             .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}
+
+/// JSON Schema for the hand-written deserializers above (tests only).
+#[cfg(test)]
+mod schema_impls {
+    use super::*;
+    use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+    use std::borrow::Cow;
+
+    impl JsonSchema for OrderedSecrets {
+        fn schema_name() -> Cow<'static, str> {
+            "Secrets".into()
+        }
+        fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+            let secret = generator.subschema_for::<Option<RawSecret>>();
+            json_schema!({
+                "description": "The secrets, by name. A name is [A-Za-z_][A-Za-z0-9_]*.",
+                "type": "object",
+                "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                "additionalProperties": secret,
+            })
+        }
+    }
+
+    impl JsonSchema for InjectEnv {
+        fn schema_name() -> Cow<'static, str> {
+            "InjectEnv".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "description": "The variable the child gets (default: the secret's name), or false for none.",
+                "oneOf": [{"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}, {"type": "boolean"}],
+            })
+        }
+    }
+
+    impl JsonSchema for Size {
+        fn schema_name() -> Cow<'static, str> {
+            "Size".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "description": "Bytes, or a number with B, KiB or MiB.",
+                "oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^\\s*[0-9]+\\s*(B|KiB|MiB)?\\s*$"}],
+            })
+        }
+    }
+
+    impl JsonSchema for Mode {
+        fn schema_name() -> Cow<'static, str> {
+            "Mode".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "description": "A file mode as a quoted octal string, such as \"0640\".",
+                "type": "string",
+                "pattern": "^[0-7]{1,4}$",
+            })
+        }
+    }
+
+    impl JsonSchema for Seconds {
+        fn schema_name() -> Cow<'static, str> {
+            "Duration".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "description": "Seconds, or a number with ms, s, m or h.",
+                "oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^\\s*[0-9]+\\s*(ms|s|m|h)?\\s*$"}],
+            })
+        }
+    }
 }
 
 // ---- from raw to checked ------------------------------------------------------------
@@ -939,6 +1082,30 @@ mod tests {
     }
 
     #[test]
+    fn the_key_of_an_error_is_found_in_block_and_flow_style() {
+        let text =
+            "secrets:\n  A:\n    min_length: -3\n  B: {file: x, min_length: -1}\n    bogus: 1\n";
+        assert_eq!(key_on_line(text, 3, 17), Some("min_length"));
+        assert_eq!(key_on_line(text, 4, 29), Some("min_length"));
+        assert_eq!(key_on_line(text, 5, 5), Some("bogus"));
+        assert_eq!(key_on_line(text, 9, 1), None);
+        // Found by fuzzing: a multi-byte character just before the key.
+        assert_eq!(key_on_line("x\u{f2}ub: true ,\u{0}", 1, 10), Some("ub"));
+    }
+
+    /// Inputs that once crashed the parser (fuzz/artifacts), kept as regressions.
+    #[test]
+    fn fuzz_regressions_parse_without_panicking() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/regressions/manifest");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                let _ = Manifest::parse(text, None);
+            }
+        }
+    }
+
+    #[test]
     fn sizes_modes_and_durations() {
         assert_eq!(parse_size("1MiB"), Some(1 << 20));
         assert_eq!(parse_size("512KiB"), Some(512 << 10));
@@ -989,6 +1156,28 @@ mod tests {
             assert!(is_dangerous_name(n), "{n}");
         }
         assert!(!is_dangerous_name("PGPASSWORD"));
+    }
+
+    /// The committed schema is what the types say. To update it after changing the
+    /// manifest types: `SESAME_BLESS=1 cargo test --lib schema_file`.
+    #[test]
+    fn schema_file_matches_the_types() {
+        let mut schema = schemars::schema_for!(RawManifest);
+        schema.insert("title".into(), "sesame manifest (version 1)".into());
+        schema.insert(
+            "$id".into(),
+            "https://sesame.invalid/manifest.schema.json".into(),
+        );
+        let text = serde_json::to_string_pretty(&schema).unwrap() + "\n";
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/manifest.schema.json");
+        if std::env::var_os("SESAME_BLESS").is_some() {
+            std::fs::write(path, &text).unwrap();
+            return;
+        }
+        assert!(
+            SCHEMA == text,
+            "schema/manifest.schema.json is out of date: run SESAME_BLESS=1 cargo test --lib schema_file"
+        );
     }
 
     #[test]

@@ -111,7 +111,15 @@ impl Settings {
                 .clone()
                 .or(var("SESAME_SECRETS_DIR")?.map(PathBuf::from)),
             environment: cli.environment.clone().or(var("SESAME_ENVIRONMENT")?),
-            user: cli.user.clone().or(var("SESAME_USER")?),
+            // Unlike the other variables, an empty SESAME_USER is not "unset": it is
+            // what a failed substitution (`SESAME_USER=${APP_USER}`) leaves, and reading
+            // it as "no user" would run the command as root. It is a bad spec (exit 77).
+            user: match (&cli.user, env.get("SESAME_USER")) {
+                (Some(u), _) => Some(u.clone()),
+                (None, Some(v)) if v.is_empty() => Some(String::new()),
+                (None, Some(_)) => var("SESAME_USER")?,
+                (None, None) => None,
+            },
             init,
             signal_group: flag(cli.signal_group, "SESAME_SIGNAL_GROUP")?,
             watch: flag(cli.watch, "SESAME_WATCH")?,

@@ -142,7 +142,8 @@ pub struct Identity {
     /// Real, effective and saved group id after the drop.
     pub gid: u32,
     /// Supplementary groups: every group in `/etc/group` whose member list names the
-    /// user, in file order, without duplicates. Empty for a uid without a passwd entry.
+    /// user, in file order, without duplicates. Empty for a uid without a passwd entry,
+    /// and when the group was given explicitly (`USER:GROUP`), as gosu does.
     pub groups: Vec<u32>,
     /// The value for the child's `HOME`: the passwd entry's home directory, or `/` when
     /// there is no entry or its home field is empty (as gosu does).
@@ -240,8 +241,11 @@ pub fn resolve(
             uid
         }
     };
+    // With an explicit group the user gets exactly that group and no supplementary
+    // ones, as gosu, Docker and runc do: `app:staff` asks for one group, and keeping
+    // app's other memberships would grant access the operator did not name.
     let mut groups = Vec::new();
-    if let Some(entry) = entry {
+    if let (Some(entry), None) = (entry, &spec.group) {
         for g in group_entries(group) {
             if g.members.split(',').any(|m| m == entry.name) && !groups.contains(&g.gid) {
                 groups.push(g.gid);
@@ -614,7 +618,11 @@ dup-gid:x:44:app
     fn explicit_group_by_name_and_by_number() {
         let (id, warnings) = ok("app:staff");
         assert_eq!((id.uid, id.gid), (1000, 50));
-        assert_eq!(id.groups, vec![29, 44, 3000]);
+        assert_eq!(
+            id.groups,
+            Vec::<u32>::new(),
+            "an explicit group replaces the memberships"
+        );
         assert!(warnings.is_empty());
 
         let (id, _) = ok("app:44");
@@ -712,6 +720,8 @@ staff:x:53:app
         let (id, _) = resolve(&spec("app:staff"), passwd, group).unwrap();
         assert_eq!((id.uid, id.gid), (2000, 52));
         assert_eq!(id.home, "/home/first");
+        assert_eq!(id.groups, Vec::<u32>::new());
+        let (id, _) = resolve(&spec("app"), passwd, group).unwrap();
         assert_eq!(id.groups, vec![52, 53]);
         // The uid-7 line without a name is not an entry.
         let (id, warnings) = resolve(&spec("7"), passwd, group).unwrap();
@@ -754,7 +764,9 @@ staff:x:53:app
 
         std::fs::write(&group, b"staff:x:50:app\n\xfe:x:51:app\n").unwrap();
         let (id, _) = resolve_files(&spec("app:staff"), &passwd, &group).unwrap();
-        assert_eq!((id.gid, id.groups), (50, vec![50]));
+        assert_eq!((id.gid, id.groups), (50, vec![]));
+        let (id, _) = resolve_files(&spec("app"), &passwd, &group).unwrap();
+        assert_eq!(id.groups, vec![50]);
 
         // Unreadable is an error even for a numeric uid (a directory here).
         let err = resolve_files(&spec("1234"), dir.path(), &group).unwrap_err();

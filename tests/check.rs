@@ -175,3 +175,58 @@ fn nothing_planted_leaks_at_any_level_or_format_even_when_everything_fails() {
         }
     }
 }
+
+/// Runs `sesame check` under a pseudo-terminal (Python's `pty`) and returns its output.
+fn check_on_a_terminal(c: &Case, no_color: bool) -> String {
+    let mut cmd = std::process::Command::new("python3");
+    cmd.args(["-c", "import pty, sys; pty.spawn(sys.argv[1:])"])
+        .arg(common::sesame_bin())
+        .args([
+            "-m",
+            c.manifest_path().to_str().unwrap(),
+            "-d",
+            c.secrets_dir().to_str().unwrap(),
+            "check",
+        ])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin");
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    }
+    String::from_utf8_lossy(&cmd.output().unwrap().stdout).into_owned()
+}
+
+#[test]
+fn colour_only_on_a_terminal_and_never_with_no_color() {
+    let c = case();
+    let tty = check_on_a_terminal(&c, false);
+    assert!(tty.contains("\x1b[32mok\x1b[0m"), "{tty:?}");
+    assert!(tty.contains("\x1b[31mmissing\x1b[0m"), "{tty:?}");
+    let plain = check_on_a_terminal(&c, true);
+    assert!(
+        plain.contains("DB_PASSWORD") && !plain.contains('\x1b'),
+        "{plain:?}"
+    );
+    let piped = c.run(&["check"]);
+    assert!(!piped.stdout.contains('\x1b'));
+    // Alignment holds with colour: the SOURCE column starts at the same offset.
+    let lines: Vec<String> = tty
+        .lines()
+        .map(|l| {
+            l.replace("\x1b[32m", "")
+                .replace("\x1b[31m", "")
+                .replace("\x1b[33m", "")
+                .replace("\x1b[2m", "")
+                .replace("\x1b[0m", "")
+        })
+        .collect();
+    let col = lines[0].find("SOURCE").unwrap();
+    assert!(
+        lines
+            .iter()
+            .skip(1)
+            .filter(|l| l.contains("file ") || l.contains("env "))
+            .all(|l| &l[col - 2..col] == "  "),
+        "{lines:#?}"
+    );
+}

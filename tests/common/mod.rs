@@ -18,6 +18,12 @@ pub fn sesame_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_sesame"))
 }
 
+/// The values [`Case::with_secrets`] plants. Long enough that freeing a copy does not
+/// destroy it (malloc reuses a free chunk's first 16 bytes), so a memory scan can find
+/// one that was freed without being zeroed.
+pub const FILE_SECRET: &str = "db-Pa55word-planted-7f3a9c-0b1d2f4e6a8c9e7d5b3a1c0e2f4d6b8a";
+pub const ENV_SECRET: &str = "api-key-planted-e41b07d2-93c5a7e1f0d2b4c6a8e0f1d3b5c7a9e2";
+
 /// One scenario: a directory, a manifest, secrets, variables and arguments.
 pub struct Case {
     pub dir: tempfile::TempDir,
@@ -70,6 +76,17 @@ impl Case {
             timeout: Duration::from_secs(20),
             stdin: None,
         }
+    }
+
+    /// A case with a manifest and two planted secrets, `DB_PASSWORD` from a file and
+    /// `API_KEY` from a variable, both injected into the child's environment. The
+    /// harness then proves that neither appears in anything sesame prints.
+    pub fn with_secrets() -> Self {
+        let mut c = Case::new();
+        c.manifest("version: 1\nsecrets:\n  DB_PASSWORD:\n    min_length: 8\n  API_KEY: {}\n");
+        c.secret_file("db_password", &format!("{FILE_SECRET}\n"));
+        c.secret_env("API_KEY", ENV_SECRET);
+        c
     }
 
     pub fn path(&self) -> &Path {
@@ -157,19 +174,46 @@ impl Case {
 
     /// Runs `sesame -m manifest.yaml -d secrets ARGS...` (the manifest only if written).
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_raw(&self.full_args(args))
+    }
+
+    /// Runs sesame with exactly these arguments.
+    pub fn run_raw(&self, args: &[OsString]) -> Run {
+        let stdin = self.stdin.clone();
+        let running = Running::start(self.command(args), stdin, self.timeout);
+        self.finish(running)
+    }
+
+    /// Starts `sesame -m manifest.yaml -d secrets ARGS...` (as [`Case::run`]) without
+    /// waiting: the test signals it, then calls [`Case::finish`].
+    pub fn spawn(&self, args: &[&str]) -> Running {
+        let stdin = self.stdin.clone();
+        Running::start(self.command(&self.full_args(args)), stdin, self.timeout)
+    }
+
+    /// Waits for a spawned sesame (at most the case's timeout) and checks its output
+    /// for planted values, as every run does.
+    pub fn finish(&self, running: Running) -> Run {
+        let run = running.wait();
+        self.assert_no_leak(&run);
+        run
+    }
+
+    fn full_args(&self, args: &[&str]) -> Vec<OsString> {
         let mut full: Vec<OsString> = Vec::new();
-        if self.manifest_path().exists() {
+        if self.manifest_path().symlink_metadata().is_ok() {
             full.push("-m".into());
             full.push(self.manifest_path().into());
         }
         full.push("-d".into());
         full.push(self.secrets_dir().into());
         full.extend(args.iter().map(OsString::from));
-        self.run_raw(&full)
+        full
     }
 
-    /// Runs sesame with exactly these arguments.
-    pub fn run_raw(&self, args: &[OsString]) -> Run {
+    /// The command that runs sesame (under the wrapper, if any) in the case directory
+    /// with only the case's variables.
+    fn command(&self, args: &[OsString]) -> Command {
         let (program, pre): (OsString, Vec<OsString>) = match self.wrapper.split_first() {
             Some((w, rest)) => (
                 w.clone(),
@@ -191,9 +235,7 @@ impl Case {
         } else {
             Stdio::null()
         });
-        let run = run_with_timeout(cmd, self.stdin.clone(), self.timeout);
-        self.assert_no_leak(&run);
-        run
+        cmd
     }
 
     /// Fails (without quoting it) if any planted value appears in what sesame printed.
@@ -214,46 +256,107 @@ impl Case {
 }
 
 /// Spawns `cmd`, feeds it `stdin`, and waits at most `timeout` (then kills it and fails).
-pub fn run_with_timeout(mut cmd: Command, stdin: Option<Vec<u8>>, timeout: Duration) -> Run {
-    use std::os::unix::process::ExitStatusExt;
-    let start = Instant::now();
-    let mut child = cmd.spawn().expect("spawn sesame");
-    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        std::thread::spawn(move || {
-            use std::io::Write;
-            let _ = pipe.write_all(&bytes);
+pub fn run_with_timeout(cmd: Command, stdin: Option<Vec<u8>>, timeout: Duration) -> Run {
+    Running::start(cmd, stdin, timeout).wait()
+}
+
+/// A process started by the harness that the test has not waited for yet. Dropping it
+/// without [`Case::finish`] kills it, so a failing test leaves nothing running.
+pub struct Running {
+    child: Option<std::process::Child>,
+    start: Instant,
+    timeout: Duration,
+    out: Option<std::thread::JoinHandle<Vec<u8>>>,
+    err: Option<std::thread::JoinHandle<Vec<u8>>>,
+}
+
+impl Running {
+    fn start(mut cmd: Command, stdin: Option<Vec<u8>>, timeout: Duration) -> Running {
+        let start = Instant::now();
+        let mut child = cmd.spawn().expect("spawn sesame");
+        if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            std::thread::spawn(move || {
+                use std::io::Write;
+                let _ = pipe.write_all(&bytes);
+            });
+        }
+        let mut out = child.stdout.take().unwrap();
+        let mut err = child.stderr.take().unwrap();
+        let out = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = out.read_to_end(&mut v);
+            v
         });
+        let err = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = err.read_to_end(&mut v);
+            v
+        });
+        Running {
+            child: Some(child),
+            start,
+            timeout,
+            out: Some(out),
+            err: Some(err),
+        }
     }
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
+
+    /// The pid of the process the harness started (sesame, or its wrapper).
+    pub fn pid(&self) -> i32 {
+        self.child.as_ref().unwrap().id() as i32
+    }
+
+    /// Whether it is still running (not yet exited).
+    pub fn is_running(&mut self) -> bool {
+        self.child.as_mut().unwrap().try_wait().unwrap().is_none()
+    }
+
+    fn wait(mut self) -> Run {
+        use std::os::unix::process::ExitStatusExt;
+        let mut child = self.child.take().unwrap();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if self.start.elapsed() > self.timeout {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("sesame did not finish within {:?}", self.timeout);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let elapsed = self.start.elapsed();
+        let stdout = self.out.take().unwrap().join().unwrap();
+        let stderr = self.err.take().unwrap().join().unwrap();
+        Run {
+            code: status.code(),
+            signal: status.signal(),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            elapsed,
         }
-        if start.elapsed() > timeout {
-            let _ = child.kill();
+    }
+}
+
+impl Drop for Running {
+    /// A test that failed before [`Case::finish`]: kill the whole tree (sesame, its
+    /// command, a namespace's PID 1), so nothing it started outlives the test.
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let mut tree = vec![child.id() as i32];
+            let mut i = 0;
+            while i < tree.len() {
+                tree.extend(children_of(tree[i]));
+                i += 1;
+            }
+            for pid in tree.into_iter().rev() {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
             let _ = child.wait();
-            panic!("sesame did not finish within {timeout:?}");
         }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let elapsed = start.elapsed();
-    Run {
-        code: status.code(),
-        signal: status.signal(),
-        stdout: String::from_utf8_lossy(&t_out.join().unwrap()).into_owned(),
-        stderr: String::from_utf8_lossy(&t_err.join().unwrap()).into_owned(),
-        elapsed,
     }
 }
 
@@ -311,4 +414,101 @@ impl Run {
 /// Whether the tests run as root (needed for --user, setpriv and unshare tests).
 pub fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
+}
+
+/// Polls `what` every 10 ms until it returns `Some`, for at most `timeout`; panics with
+/// `waiting_for` in the message when it never does. Tests wait for readiness this way
+/// instead of sleeping for a fixed time, so a loaded machine only makes them slower.
+pub fn poll<T>(timeout: Duration, waiting_for: &str, mut what: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = what() {
+            return v;
+        }
+        if start.elapsed() > timeout {
+            panic!("timed out after {timeout:?} waiting for {waiting_for}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Waits until `path` exists.
+pub fn wait_for_file(path: &Path) {
+    poll(
+        Duration::from_secs(30),
+        &format!("{} to exist", path.display()),
+        || path.exists().then_some(()),
+    );
+}
+
+/// The pids whose parent is `pid` (from /proc/*/stat; the kernel here may lack
+/// /proc/PID/task/TID/children).
+pub fn children_of(pid: i32) -> Vec<i32> {
+    let mut kids = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return kids;
+    };
+    for entry in dir.flatten() {
+        let Some(p) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if let Some(stat) = proc_stat(p)
+            && stat.ppid == pid
+        {
+            kids.push(p);
+        }
+    }
+    kids
+}
+
+/// The fields of /proc/PID/stat a test looks at.
+pub struct Stat {
+    pub state: char,
+    pub ppid: i32,
+    pub pgrp: i32,
+}
+
+pub fn proc_stat(pid: i32) -> Option<Stat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may contain anything; fields follow ')'.
+    let rest = &text[text.rfind(')')? + 2..];
+    let mut f = rest.split(' ');
+    let state = f.next()?.chars().next()?;
+    let ppid = f.next()?.parse().ok()?;
+    let pgrp = f.next()?.parse().ok()?;
+    Some(Stat { state, ppid, pgrp })
+}
+
+/// A line of /proc/PID/status, without its key, e.g. `status_line(pid, "Uid")`.
+pub fn status_line(pid: i32, key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}:")))
+        .map(|v| v.trim().to_owned())
+}
+
+/// The host pid of the PID 1 of a namespace started by `unshare --pid --fork` (its one
+/// child), once it has exec'd sesame.
+pub fn namespace_init(unshare_pid: i32) -> i32 {
+    poll(
+        Duration::from_secs(30),
+        "unshare to start the namespace's PID 1",
+        || {
+            let kids = children_of(unshare_pid);
+            let pid = *kids.first()?;
+            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+            (exe == sesame_bin()).then_some(pid)
+        },
+    )
+}
+
+/// Sends signal `sig` (a number, real-time ones included) to `pid`.
+pub fn send_signal(pid: i32, sig: i32) {
+    let sig = nix::sys::signal::Signal::try_from(sig).expect("a standard signal");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig)
+        .unwrap_or_else(|e| panic!("kill({pid}, {sig}): {e}"));
 }

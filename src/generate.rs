@@ -1,0 +1,235 @@
+//! `sesame generate` (SPEC §8): the answer to "how do I create the secrets for a new
+//! environment". For each secret with a `generate:` rule that does not resolve (every
+//! one with `--force`), draw a value from the kernel's CSPRNG, check it against the
+//! secret's own rules, and write it where sesame will look for it.
+//!
+//! `length` is always the value's length in characters. For `alphanumeric` each
+//! character is drawn uniformly (rejection sampling, no modulo bias). For the encodings
+//! (`hex`, `base64`, `base64url`) random *bytes* are drawn and encoded, so the value is
+//! always a valid encoding: as many bytes as fit in `length` characters, or exactly
+//! `decoded_bytes` when the secret declares it.
+
+use crate::cli::{GenerateArgs, GenerateFormat};
+use crate::error::Error;
+use crate::manifest::{Charset, Generate, SecretSpec};
+use crate::resolve::{Outcome, Resolved};
+use crate::secret::Secret;
+use crate::validate::check_rules;
+use base64::Engine;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+/// How often a value is drawn again when it fails the secret's rules (a `pattern`
+/// that wants a digit, say) before the rule is declared unsatisfiable.
+const ATTEMPTS: usize = 200;
+
+/// Runs `generate` over the resolved secrets; `out` defaults to the secrets directory.
+pub fn run(args: &GenerateArgs, resolved: &[Resolved], secrets_dir: &Path) -> Result<i32, Error> {
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| secrets_dir.to_path_buf());
+    let mut problems = Vec::new();
+    let mut made: Vec<(&SecretSpec, Secret)> = Vec::new();
+    for r in resolved {
+        let Some(rule) = &r.spec.generate else {
+            continue;
+        };
+        if !args.force && !matches!(r.outcome, Outcome::Absent) {
+            tracing::info!(secret = %r.spec.name, "{}: already resolves; not generated (use --force)", r.spec.name);
+            continue;
+        }
+        match draw_valid(r.spec, rule) {
+            Ok(v) => made.push((r.spec, v)),
+            Err(why) => problems.push(format!("{}: {why}", r.spec.name)),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Generate(problems.join("\n")));
+    }
+    match args.format {
+        GenerateFormat::Env => {
+            // The one place sesame prints values: the user asked for a `.env` file.
+            let mut out = std::io::stdout().lock();
+            for (spec, value) in &made {
+                let line = Zeroizing::new(format!("{}={}\n", spec.name, value.expose()));
+                out.write_all(line.as_bytes())
+                    .map_err(|e| Error::Generate(format!("stdout: {e}")))?;
+            }
+        }
+        GenerateFormat::Files => {
+            let mut wrote = Vec::new();
+            for (spec, value) in &made {
+                let path = out_dir.join(file_name(spec));
+                match write_new(&path, value, args.force) {
+                    Ok(true) => wrote.push(path),
+                    Ok(false) => tracing::warn!(
+                        secret = %spec.name,
+                        "{}: {} exists; not overwritten (use --force)",
+                        spec.name,
+                        path.display()
+                    ),
+                    Err(e) => problems.push(format!(
+                        "{}: cannot write {}: {e}",
+                        spec.name,
+                        path.display()
+                    )),
+                }
+            }
+            for p in &wrote {
+                println!("{}", p.display());
+            }
+            if !problems.is_empty() {
+                return Err(Error::Generate(problems.join("\n")));
+            }
+        }
+    }
+    Ok(crate::error::exit::OK)
+}
+
+/// The file a generated secret is written to: its `file:`, else its lowercase name
+/// (the Docker secrets convention; sesame's lookup finds either).
+fn file_name(spec: &SecretSpec) -> PathBuf {
+    spec.file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(spec.name.to_lowercase()))
+}
+
+/// Draws values until one passes the secret's rules.
+fn draw_valid(spec: &SecretSpec, rule: &Generate) -> Result<Secret, String> {
+    let mut last = Vec::new();
+    for _ in 0..ATTEMPTS {
+        let value = draw(rule, spec.rules.decoded_bytes)?;
+        last = check_rules(value.expose(), &spec.rules);
+        if last.is_empty() {
+            return Ok(value);
+        }
+    }
+    Err(format!(
+        "generate: no value drawn in {ATTEMPTS} tries satisfies the secret's rules ({}); adjust generate or the rules",
+        last.join("; ")
+    ))
+}
+
+/// Fills `buf` from the kernel's CSPRNG.
+fn random(buf: &mut [u8]) -> Result<(), String> {
+    getrandom::fill(buf).map_err(|e| format!("the system's random number generator failed: {e}"))
+}
+
+/// One value for `rule`.
+pub fn draw(rule: &Generate, decoded_bytes: Option<usize>) -> Result<Secret, String> {
+    let n = rule.length;
+    let text = match rule.charset {
+        Charset::Alphanumeric => {
+            const ALPHABET: &[u8] =
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+            let mut s = Zeroizing::new(String::with_capacity(n));
+            let mut pool = Zeroizing::new([0u8; 64]);
+            while s.len() < n {
+                random(&mut pool[..])?;
+                // 62 × 4 = 248: bytes ≥ 248 are dropped so every character is equally likely.
+                for &b in pool.iter().filter(|&&b| b < 248) {
+                    if s.len() < n {
+                        s.push(ALPHABET[(b % 62) as usize] as char);
+                    }
+                }
+            }
+            std::mem::take(&mut *s)
+        }
+        Charset::Hex | Charset::Base64 | Charset::Base64url => {
+            let bytes_for = |chars: usize| match rule.charset {
+                Charset::Hex => chars / 2,
+                // Padded base64: 4 characters for every 3 bytes or part of 3.
+                Charset::Base64 => chars / 4 * 3,
+                // Unpadded base64url: ceil(4n/3) characters for n bytes.
+                _ => chars * 3 / 4,
+            };
+            let count = decoded_bytes.unwrap_or_else(|| bytes_for(n));
+            if count == 0 {
+                return Err(format!(
+                    "generate: length {n} is too short for {}",
+                    rule.charset.name()
+                ));
+            }
+            let mut raw = Zeroizing::new(vec![0u8; count]);
+            random(&mut raw)?;
+            match rule.charset {
+                Charset::Hex => raw.iter().map(|b| format!("{b:02x}")).collect(),
+                Charset::Base64 => base64::engine::general_purpose::STANDARD.encode(&raw[..]),
+                _ => base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&raw[..]),
+            }
+        }
+    };
+    Ok(Secret::new(text))
+}
+
+/// Writes `value` to `path` with mode 0600 in a 0700 directory. Returns `false`, and
+/// writes nothing, when the file exists and `force` is off.
+fn write_new(path: &Path, value: &Secret, force: bool) -> std::io::Result<bool> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true)
+        .mode(0o600)
+        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits());
+    if force {
+        opts.create(true).truncate(true);
+    } else {
+        opts.create_new(true);
+    }
+    let mut f = match opts.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    // An existing file opened with --force keeps its old mode; set it.
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    f.write_all(value.expose().as_bytes())?;
+    f.write_all(b"\n")?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::Format;
+
+    fn rule(length: usize, charset: Charset) -> Generate {
+        Generate { length, charset }
+    }
+
+    #[test]
+    fn alphanumeric_has_the_length_and_alphabet() {
+        let v = draw(&rule(48, Charset::Alphanumeric), None).unwrap();
+        assert_eq!(v.expose().len(), 48);
+        assert!(v.expose().bytes().all(|b| b.is_ascii_alphanumeric()));
+        let w = draw(&rule(48, Charset::Alphanumeric), None).unwrap();
+        assert_ne!(v, w, "two draws of 48 characters do not collide");
+    }
+
+    #[test]
+    fn encodings_are_always_valid_for_their_format() {
+        for (charset, format, len) in [
+            (Charset::Hex, Format::Hex, 64),
+            (Charset::Base64, Format::Base64, 44),
+            (Charset::Base64url, Format::Base64url, 43),
+        ] {
+            let v = draw(&rule(len, charset), None).unwrap();
+            assert!(v.expose().len() <= len, "{charset:?}");
+            assert!(format.check(v.expose()).is_ok(), "{charset:?}");
+            let v = draw(&rule(len, charset), Some(32)).unwrap();
+            assert_eq!(format.check(v.expose()).unwrap().decoded_len, Some(32));
+        }
+    }
+
+    #[test]
+    fn too_short_for_an_encoding_is_an_error() {
+        assert!(draw(&rule(1, Charset::Hex), None).is_err());
+        assert!(draw(&rule(3, Charset::Base64), None).is_err());
+    }
+}

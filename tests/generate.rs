@@ -1,0 +1,168 @@
+//! `sesame generate` (SPEC §8) and `sesame schema`.
+
+mod common;
+use common::Case;
+use std::os::unix::fs::PermissionsExt;
+
+const M: &str = "version: 1\nsecrets:\n  SESSION_KEY:\n    format: base64\n    decoded_bytes: 32\n    generate: {length: 44, charset: base64}\n  API_TOKEN:\n    min_length: 40\n    pattern: '[A-Za-z0-9]*[0-9][A-Za-z0-9]*'\n    generate: {length: 40, charset: alphanumeric}\n  HEX:\n    file: nested/hex_key\n    format: hex\n    generate: {length: 64, charset: hex}\n  NO_RULE: {required: false}\n";
+
+fn mode(p: &std::path::Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+#[test]
+fn generated_files_have_mode_0600_in_a_0700_directory_and_pass_validation() {
+    let mut c = Case::new();
+    c.manifest(M);
+    let out = c.path().join("new-env");
+    let r = c.run(&["generate", "--out", out.to_str().unwrap()]);
+    r.code(0);
+    for f in ["session_key", "api_token", "nested/hex_key"] {
+        let p = out.join(f);
+        assert!(
+            r.stdout.contains(p.to_str().unwrap()),
+            "{f} not listed:\n{}",
+            r.stdout
+        );
+        assert_eq!(mode(&p), 0o600, "{f}");
+        assert!(std::fs::read_to_string(&p).unwrap().trim_end().len() >= 40);
+    }
+    assert_eq!(mode(&out), 0o700);
+    assert!(!out.join("no_rule").exists());
+    // What was generated passes the secrets' own rules.
+    let r = c.run_raw(&[
+        "-m".into(),
+        c.manifest_path().into(),
+        "-d".into(),
+        out.clone().into(),
+        "check".into(),
+    ]);
+    r.code(0);
+    // Nothing was printed from the values.
+    for f in ["session_key", "api_token", "nested/hex_key"] {
+        let v = std::fs::read_to_string(out.join(f)).unwrap();
+        assert!(!r.stdout.contains(v.trim_end()) && !r.stderr.contains(v.trim_end()));
+    }
+}
+
+#[test]
+fn existing_files_are_kept_without_force_and_replaced_with_it() {
+    let mut c = Case::new();
+    c.manifest(M);
+    let out = c.path().join("out");
+    c.run(&["generate", "--out", out.to_str().unwrap()]).code(0);
+    let before = std::fs::read(out.join("api_token")).unwrap();
+    let r = c.run(&["generate", "--out", out.to_str().unwrap()]);
+    r.code(0)
+        .stderr_has("exists; not overwritten (use --force)");
+    assert_eq!(std::fs::read(out.join("api_token")).unwrap(), before);
+    std::fs::set_permissions(
+        out.join("api_token"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    c.run(&["generate", "--out", out.to_str().unwrap(), "--force"])
+        .code(0);
+    assert_ne!(std::fs::read(out.join("api_token")).unwrap(), before);
+    assert_eq!(mode(&out.join("api_token")), 0o600);
+}
+
+#[test]
+fn secrets_that_already_resolve_are_not_generated() {
+    let mut c = Case::new();
+    c.manifest(M);
+    c.secret_env("API_TOKEN", "already-provided-token-1234567890abcdefghij");
+    let r = c.run(&["generate"]);
+    r.code(0).stderr_has("API_TOKEN: already resolves");
+    assert!(c.secrets_dir().join("session_key").exists());
+    assert!(!c.secrets_dir().join("api_token").exists());
+}
+
+#[test]
+fn env_format_prints_dotenv_lines_that_sesame_then_accepts() {
+    let mut c = Case::new();
+    c.manifest(M);
+    c.child_prints_secrets();
+    let r = c.run(&["generate", "--format", "env"]);
+    r.code(0);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "one line a generated secret");
+    for l in &lines {
+        let (k, v) = l.split_once('=').unwrap();
+        assert!(["SESSION_KEY", "API_TOKEN", "HEX"].contains(&k));
+        c.env(k, v);
+    }
+    assert!(
+        std::fs::read_dir(c.secrets_dir()).unwrap().next().is_none(),
+        "env format writes no file"
+    );
+    c.run(&["check", "--quiet"]).code(0);
+}
+
+#[test]
+fn an_unsatisfiable_rule_is_a_clear_error() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  PIN:\n    pattern: '[0-9]+'\n    generate: {length: 12, charset: alphanumeric}\n");
+    let r = c.run(&["generate"]);
+    r.code(78).stderr_has("PIN: generate: no value drawn in 200 tries satisfies the secret's rules (does not match pattern");
+    assert!(!c.secrets_dir().join("pin").exists());
+}
+
+#[test]
+fn schema_is_json_and_describes_the_manifest() {
+    let c = Case::new();
+    let r = c.run_raw(&["schema".into()]);
+    r.code(0);
+    let schema: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(schema["additionalProperties"], false);
+    assert!(schema["properties"]["secrets"].is_object());
+    assert_eq!(
+        schema["required"],
+        serde_json::json!(["version", "secrets"])
+    );
+}
+
+/// Validates every manifest we ship against the schema with an independent validator
+/// (Python's `jsonschema`), so the schema and the parser cannot drift apart silently.
+#[test]
+fn shipped_manifests_validate_against_the_schema_with_python_jsonschema() {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import jsonschema, yaml"])
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must install python3-jsonschema and python3-yaml"
+        );
+        eprintln!("skipped: python3 with jsonschema and yaml is not available");
+        return;
+    }
+    let root = env!("CARGO_MANIFEST_DIR");
+    let script = r#"
+import glob, json, sys, yaml, jsonschema
+root = sys.argv[1]
+schema = json.load(open(root + "/schema/manifest.schema.json"))
+files = [root + "/manifest.example.yaml"] + [f for f in glob.glob(root + "/examples/**/*.y*ml", recursive=True) if yaml.safe_load(open(f)) and "version" in (yaml.safe_load(open(f)) or {}) and "secrets" in yaml.safe_load(open(f))]
+bad = yaml.safe_load("version: 1\nsecrets:\n  A:\n    min_lenght: 3\n")
+try:
+    jsonschema.validate(bad, schema)
+    sys.exit("schema accepted an unknown key")
+except jsonschema.ValidationError:
+    pass
+for f in files:
+    jsonschema.validate(yaml.safe_load(open(f)), schema)
+    print("valid:", f)
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, root])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        stdout,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.matches("valid:").count() >= 2, "{stdout}");
+}
