@@ -17,9 +17,11 @@ use nix::sys::signal::Signal;
 use regex_lite::Regex;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use std::collections::{BTreeMap, HashSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The manifest's JSON Schema, generated from the types by the unit test
@@ -116,8 +118,9 @@ pub enum Requirement {
 pub struct Rules {
     pub min_length: Option<usize>,
     pub max_length: Option<usize>,
-    /// Compiled as `^(?:pattern)$`, so it must match the whole value.
-    pub pattern: Option<(String, Regex)>,
+    /// Compiled as `^(?:pattern)$`, so it must match the whole value. Secrets with the
+    /// same pattern share one compiled expression (and its match cache).
+    pub pattern: Option<(String, Arc<Regex>)>,
     pub format: Option<Format>,
     pub decoded_bytes: Option<usize>,
     pub min_key_bits: Option<u32>,
@@ -829,6 +832,7 @@ impl RawManifest {
         let ctx = SecretContext {
             sources: &sources,
             environments: self.environments.as_deref(),
+            patterns: RefCell::default(),
         };
         let mut secrets = Vec::with_capacity(self.secrets.0.len());
         let mut injected: BTreeMap<String, String> = BTreeMap::new();
@@ -882,6 +886,8 @@ impl RawManifest {
 struct SecretContext<'a> {
     sources: &'a [Source],
     environments: Option<&'a [String]>,
+    /// The patterns compiled so far: each distinct pattern is compiled once.
+    patterns: RefCell<HashMap<String, Arc<Regex>>>,
 }
 
 impl RawSecret {
@@ -898,7 +904,7 @@ impl RawSecret {
             before.set(before.get() + 1);
             bad(m)
         };
-        let rules = self.rules(&mut bad);
+        let rules = self.rules(&ctx.patterns, &mut bad);
         if !is_valid_name(name) {
             bad(
                 "name: not a valid secret name (letters, digits and _, not starting with a digit)"
@@ -992,24 +998,33 @@ impl RawSecret {
     }
 
     /// The rule keys, checked against each other.
-    fn rules(&self, bad: &mut dyn FnMut(String)) -> Rules {
+    fn rules(
+        &self,
+        patterns: &RefCell<HashMap<String, Arc<Regex>>>,
+        bad: &mut dyn FnMut(String),
+    ) -> Rules {
         if let (Some(min), Some(max)) = (self.min_length, self.max_length)
             && min > max
         {
             bad(format!("min_length: {min} is more than max_length {max}"));
         }
-        let pattern = self
-            .pattern
-            .as_ref()
-            .and_then(|p| match Regex::new(&format!("^(?:{p})$")) {
-                Ok(re) => Some((p.clone(), re)),
-                Err(e) => {
-                    let why = e.to_string();
-                    let why = why.lines().last().unwrap_or("invalid").trim().to_owned();
-                    bad(format!("pattern: not a valid regular expression ({why})"));
-                    None
-                }
-            });
+        let compiled = |p: &String| {
+            if let Some(re) = patterns.borrow().get(p) {
+                return Ok(Arc::clone(re));
+            }
+            let re = Arc::new(Regex::new(&format!("^(?:{p})$"))?);
+            patterns.borrow_mut().insert(p.clone(), Arc::clone(&re));
+            Ok::<_, regex_lite::Error>(re)
+        };
+        let pattern = self.pattern.as_ref().and_then(|p| match compiled(p) {
+            Ok(re) => Some((p.clone(), re)),
+            Err(e) => {
+                let why = e.to_string();
+                let why = why.lines().last().unwrap_or("invalid").trim().to_owned();
+                bad(format!("pattern: not a valid regular expression ({why})"));
+                None
+            }
+        });
         let format = self.format;
         if self.decoded_bytes.is_some() && !format.is_some_and(Format::is_binary_encoding) {
             bad("decoded_bytes: needs format base64, base64url or hex".into());
