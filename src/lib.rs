@@ -157,10 +157,17 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
             known.join(", ")
         )));
     }
-    let mut specs = manifest.secrets.clone();
-    if settings.file_env {
-        specs.extend(resolve::file_env_specs(&manifest, &env));
-    }
+    // The manifest's own specs, borrowed: only `--file-env` extras need a new list.
+    let extra = if settings.file_env {
+        resolve::file_env_specs(&manifest, &env)
+    } else {
+        Vec::new()
+    };
+    let specs: std::borrow::Cow<[manifest::SecretSpec]> = if extra.is_empty() {
+        std::borrow::Cow::Borrowed(&manifest.secrets)
+    } else {
+        std::borrow::Cow::Owned(manifest.secrets.iter().cloned().chain(extra).collect())
+    };
     let ctx = Context {
         secrets_dir: settings
             .secrets_dir
