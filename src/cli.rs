@@ -165,12 +165,16 @@ impl Cli {
     /// sees it: everything after `--`, or from the first word that is neither an option
     /// (or an option's value) nor a subcommand name, is passed through verbatim.
     pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Self, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches};
         let mut args: Vec<OsString> = args.into_iter().collect();
-        let split = command_start(&args);
+        // Built once, for the split and the parse (`try_parse_from` would build it again).
+        let mut cmd = <Cli as CommandFactory>::command();
+        let split = command_start(&cmd, &args);
         let command = split
             .map(|(at, skip)| args.split_off(at).split_off(skip))
             .unwrap_or_default();
-        let mut cli = Cli::try_parse_from(args)?;
+        let mut matches = cmd.try_get_matches_from_mut(args)?;
+        let mut cli = Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut cmd))?;
         cli.command = command;
         Ok(cli)
     }
@@ -184,8 +188,7 @@ impl Cli {
 /// Where the command starts in `args` (with `args[0]` the program name): its index, and
 /// how many separator words (`--`) to drop there. `None` when there is no command, or
 /// when a subcommand name comes first (then clap parses everything).
-fn command_start(args: &[OsString]) -> Option<(usize, usize)> {
-    let cmd = <Cli as clap::CommandFactory>::command();
+fn command_start(cmd: &clap::Command, args: &[OsString]) -> Option<(usize, usize)> {
     let takes_value = |arg: &clap::Arg| arg.get_action().takes_values();
     let mut i = 1;
     while i < args.len() {

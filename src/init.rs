@@ -20,7 +20,8 @@ use nix::errno::Errno;
 use nix::libc::{self, c_int};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::unistd::{ForkResult, Pid, getpgrp, getpid};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The highest signal number on Linux (`_NSIG - 1`): 31 standard plus the real-time ones.
@@ -51,27 +52,31 @@ const SYNCHRONOUS: [Signal; 7] = [
 ];
 
 // ---------------------------------------------------------------------------------------
-// Step 0, before `main`: remember the signal dispositions sesame was started with.
+// Step 0: the signal dispositions sesame was started with.
 // ---------------------------------------------------------------------------------------
 
 /// Bit `n - 1` is set when signal `n` was `SIG_IGN` when the process started.
-static INHERITED_IGNORED: AtomicU64 = AtomicU64::new(0);
-static RECORDED: AtomicBool = AtomicBool::new(false);
+static INHERITED_IGNORED: OnceLock<u64> = OnceLock::new();
+/// Whether sesame has changed a disposition (only `set_disposition` does).
+static CHANGED: AtomicBool = AtomicBool::new(false);
 
-/// Rust's runtime sets SIGPIPE to `SIG_IGN` before `main` and forgets what it was, and
-/// execve(2) keeps `SIG_IGN` dispositions: without this, every program sesame starts
-/// would ignore SIGPIPE (`yes | head -1` would never end with the signal). A function in
-/// `.init_array` runs in the dynamic loader / static start-up code, before libc calls
-/// `main`, so it sees the dispositions exactly as the parent left them. glibc passes
-/// (argc, argv, envp) to it and musl nothing; the C ABI lets a function that takes no
-/// arguments ignore them.
-#[used]
-#[unsafe(link_section = ".init_array")]
-static RECORD_AT_START: extern "C" fn() = record_inherited_dispositions;
-
-extern "C" fn record_inherited_dispositions() {
-    INHERITED_IGNORED.store(ignored_now(), Ordering::Relaxed);
-    RECORDED.store(true, Ordering::Relaxed);
+/// execve(2) keeps `SIG_IGN` dispositions, so the program must get exactly the ignored
+/// set sesame was given. sesame starts from C's `main` (main.rs), without Rust's
+/// runtime start-up, which would have set SIGPIPE to `SIG_IGN` and forgotten what it
+/// was; so until sesame changes a disposition itself, the current ones are the
+/// inherited ones. They are read (64 `sigaction` calls) only when needed: the first
+/// `set_disposition` reads them before changing anything, and exec mode, which changes
+/// nothing, never reads them at all.
+fn record_inherited() -> u64 {
+    *INHERITED_IGNORED.get_or_init(|| {
+        let ignored = ignored_now();
+        // Unit tests run under Rust's runtime start-up, which ignored SIGPIPE.
+        if cfg!(test) {
+            ignored & !(1 << (libc::SIGPIPE - 1))
+        } else {
+            ignored
+        }
+    })
 }
 
 /// The signals whose disposition is `SIG_IGN` right now, as a bit set.
@@ -91,15 +96,7 @@ fn ignored_now() -> u64 {
 
 /// The signals that were `SIG_IGN` when sesame started (bit `n - 1` for signal `n`).
 pub fn inherited_ignored() -> u64 {
-    // Reading the static through `black_box` keeps the object that holds the
-    // `.init_array` entry in the link even when nothing else refers to it.
-    std::hint::black_box(&RECORD_AT_START);
-    if RECORDED.load(Ordering::Relaxed) {
-        INHERITED_IGNORED.load(Ordering::Relaxed)
-    } else {
-        // Not started through our own binary (a unit test): the best we can know.
-        ignored_now() & !(1 << (libc::SIGPIPE - 1))
-    }
+    record_inherited()
 }
 
 /// Gives every signal back the disposition sesame inherited: `SIG_IGN` where it was
@@ -107,6 +104,10 @@ pub fn inherited_ignored() -> u64 {
 /// the init child. (execve(2) resets caught signals to `SIG_DFL` by itself, but keeps
 /// `SIG_IGN`, so what matters is the ignored set being exactly the inherited one.)
 pub fn restore_inherited_dispositions() {
+    // Nothing to give back when sesame changed nothing (exec mode): saves ~120 syscalls.
+    if !CHANGED.load(Ordering::Relaxed) {
+        return;
+    }
     let ignored = inherited_ignored();
     for sig in 1..=MAX_SIGNAL {
         if sig == libc::SIGKILL || sig == libc::SIGSTOP {
@@ -124,6 +125,8 @@ pub fn restore_inherited_dispositions() {
 /// Sets `sig` to `SIG_DFL` or `SIG_IGN` with no flags. Errors are ignored: the C library
 /// refuses the signals it reserves for itself (glibc 32 and 33), which is fine.
 fn set_disposition(sig: c_int, handler: libc::sighandler_t) {
+    record_inherited();
+    CHANGED.store(true, Ordering::Relaxed);
     // SAFETY: only SIG_DFL and SIG_IGN are installed, never a function, so no handler
     // can run; the struct is fully initialised (empty mask, no flags).
     unsafe {

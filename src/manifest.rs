@@ -17,9 +17,11 @@ use nix::sys::signal::Signal;
 use regex_lite::Regex;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use std::collections::{BTreeMap, HashSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The manifest's JSON Schema, generated from the types by the unit test
@@ -149,8 +151,9 @@ pub enum Requirement {
 pub struct Rules {
     pub min_length: Option<usize>,
     pub max_length: Option<usize>,
-    /// Compiled as `^(?:pattern)$`, so it must match the whole value.
-    pub pattern: Option<(String, Regex)>,
+    /// Compiled as `^(?:pattern)$`, so it must match the whole value. Secrets with the
+    /// same pattern share one compiled expression (and its match cache).
+    pub pattern: Option<(String, Arc<Regex>)>,
     pub format: Option<Format>,
     pub decoded_bytes: Option<usize>,
     pub min_key_bits: Option<u32>,
@@ -380,16 +383,40 @@ fn key_on_line(text: &str, line: usize, column: usize) -> Option<&str> {
     (!key.is_empty()).then_some(key)
 }
 
-/// The line (1-based) where the secret `name` is declared, for messages about it.
-fn line_of_secret(text: &str, name: &str) -> Option<usize> {
-    text.lines()
-        .position(|l| {
+/// The lines (1-based) where secrets are declared, for messages about them: for a name,
+/// the first indented line that is that name, optional blanks, then `:`.
+///
+/// Built once, and only when a secret has a problem: looking each name up by scanning
+/// the text made a manifest of N secrets cost N² line reads.
+struct SecretLines<'t>(std::collections::HashMap<&'t str, usize>);
+
+impl<'t> SecretLines<'t> {
+    fn new(text: &'t str) -> Self {
+        let mut first = std::collections::HashMap::new();
+        for (i, l) in text.lines().enumerate() {
             let t = l.trim_start();
-            l.len() > t.len()
-                && t.strip_prefix(name)
-                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
-        })
-        .map(|i| i + 1)
+            if l.len() == t.len() {
+                continue;
+            }
+            // Every name this line could declare: what stands before any `:`, with or
+            // without the blanks just before it.
+            for (colon, _) in t.match_indices(':') {
+                let mut key = &t[..colon];
+                loop {
+                    first.entry(key).or_insert(i + 1);
+                    match key.chars().next_back() {
+                        Some(c) if c.is_whitespace() => key = &key[..key.len() - c.len_utf8()],
+                        _ => break,
+                    }
+                }
+            }
+        }
+        SecretLines(first)
+    }
+
+    fn of(&self, name: &str) -> Option<usize> {
+        self.0.get(name).copied()
+    }
 }
 
 // ---- what serde reads --------------------------------------------------------------
@@ -885,13 +912,17 @@ impl RawManifest {
         let ctx = SecretContext {
             sources: &sources,
             environments: self.environments.as_deref(),
+            patterns: RefCell::default(),
         };
         let mut secrets = Vec::with_capacity(self.secrets.0.len());
         let mut injected: BTreeMap<String, String> = BTreeMap::new();
         let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
+        let lines = std::cell::OnceCell::new();
         for (name, raw) in self.secrets.0 {
-            let line = line_of_secret(text, &name);
-            let mut here = |msg: String| problems.push((line, format!("secrets.{name}.{msg}")));
+            let mut here = |msg: String| {
+                let line = lines.get_or_init(|| SecretLines::new(text)).of(&name);
+                problems.push((line, format!("secrets.{name}.{msg}")))
+            };
             match raw.validate(&name, &ctx, &mut here) {
                 Some(spec) => {
                     if let Some(var) = &spec.inject_env
@@ -936,6 +967,8 @@ impl RawManifest {
 struct SecretContext<'a> {
     sources: &'a [Source],
     environments: Option<&'a [String]>,
+    /// The patterns compiled so far: each distinct pattern is compiled once.
+    patterns: RefCell<HashMap<String, Arc<Regex>>>,
 }
 
 impl RawSecret {
@@ -952,7 +985,7 @@ impl RawSecret {
             before.set(before.get() + 1);
             bad(m)
         };
-        let rules = self.rules(&mut bad);
+        let rules = self.rules(&ctx.patterns, &mut bad);
         let aws = self.aws_location(ctx.sources, &mut bad);
         // The `aws` source only applies to a secret that says where it lives in AWS.
         let sources: Vec<Source> = ctx
@@ -1099,24 +1132,33 @@ impl RawSecret {
     }
 
     /// The rule keys, checked against each other.
-    fn rules(&self, bad: &mut dyn FnMut(String)) -> Rules {
+    fn rules(
+        &self,
+        patterns: &RefCell<HashMap<String, Arc<Regex>>>,
+        bad: &mut dyn FnMut(String),
+    ) -> Rules {
         if let (Some(min), Some(max)) = (self.min_length, self.max_length)
             && min > max
         {
             bad(format!("min_length: {min} is more than max_length {max}"));
         }
-        let pattern = self
-            .pattern
-            .as_ref()
-            .and_then(|p| match Regex::new(&format!("^(?:{p})$")) {
-                Ok(re) => Some((p.clone(), re)),
-                Err(e) => {
-                    let why = e.to_string();
-                    let why = why.lines().last().unwrap_or("invalid").trim().to_owned();
-                    bad(format!("pattern: not a valid regular expression ({why})"));
-                    None
-                }
-            });
+        let compiled = |p: &String| {
+            if let Some(re) = patterns.borrow().get(p) {
+                return Ok(Arc::clone(re));
+            }
+            let re = Arc::new(Regex::new(&format!("^(?:{p})$"))?);
+            patterns.borrow_mut().insert(p.clone(), Arc::clone(&re));
+            Ok::<_, regex_lite::Error>(re)
+        };
+        let pattern = self.pattern.as_ref().and_then(|p| match compiled(p) {
+            Ok(re) => Some((p.clone(), re)),
+            Err(e) => {
+                let why = e.to_string();
+                let why = why.lines().last().unwrap_or("invalid").trim().to_owned();
+                bad(format!("pattern: not a valid regular expression ({why})"));
+                None
+            }
+        });
         let format = self.format;
         if self.decoded_bytes.is_some() && !format.is_some_and(Format::is_binary_encoding) {
             bad("decoded_bytes: needs format base64, base64url or hex".into());
@@ -1360,6 +1402,28 @@ mod tests {
         let e =
             parse("version: 1\nsecrets:\n  A: {aws_ssm: {name: y, decrypt: true}}\n").unwrap_err();
         assert!(e.contains("decrypt"), "{e}");
+    }
+
+    #[test]
+    fn secret_lines_are_those_of_the_first_declaration() {
+        // The definition, as a scan of the whole text for each name.
+        fn scan(text: &str, name: &str) -> Option<usize> {
+            text.lines()
+                .position(|l| {
+                    let t = l.trim_start();
+                    l.len() > t.len()
+                        && t.strip_prefix(name)
+                            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+                })
+                .map(|i| i + 1)
+        }
+        let text = "version: 1\nsecrets:\n  A:\n    env: X\n  env :\n  B\t: {}\n  a:b: {}\n  \"Q\": {}\n  A: {}\nC: 1\n   :\n";
+        let lines = SecretLines::new(text);
+        for name in [
+            "A", "env", "B", "B\t", "a", "a:b", "\"Q\"", "Q", "C", "", "version", "x",
+        ] {
+            assert_eq!(lines.of(name), scan(text, name), "{name:?}");
+        }
     }
 
     #[test]

@@ -104,9 +104,12 @@ pub fn is_weak(value: &str) -> bool {
             .and_then(|at| b.get(at..))
             .is_some_and(|t| t.eq_ignore_ascii_case(s.as_bytes()))
     };
+    // The first byte is compared alone first: `eq_ignore_ascii_case` on slices compares
+    // every byte (it is vectorised, without an early exit), and this runs on every value.
     let contains = |s: &str| {
+        let s = s.as_bytes();
         b.windows(s.len())
-            .any(|w| w.eq_ignore_ascii_case(s.as_bytes()))
+            .any(|w| w[0].eq_ignore_ascii_case(&s[0]) && w.eq_ignore_ascii_case(s))
     };
     WEAK_VALUES.iter().any(|w| v.eq_ignore_ascii_case(w))
         || WEAK_SUBSTRINGS.iter().any(|s| contains(s))

@@ -1349,6 +1349,67 @@ fn user_drop_still_delivers_a_root_only_secret() {
     t.inspect(&[&c]);
 }
 
+/// `--watch` in a container (issue 8): the secrets directory is a bind mount updated
+/// from the host, editor-style (a new file renamed over the old one); sesame, PID 1,
+/// restarts the program, which then reports the new value.
+#[test]
+fn watch_restarts_the_program_when_the_host_rotates_a_bind_mounted_secret() {
+    let e = engine_or_skip!();
+    let mut t = T::new(e, "watch");
+    let first = t.plant(24);
+    let second = t.plant(24);
+    let dir = t.dir();
+    let secrets = dir.join("secrets");
+    std::fs::create_dir(&secrets).unwrap();
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(secrets.join("api_key"), &first).unwrap();
+    let manifest = dir.join("manifest.yaml");
+    std::fs::write(
+        &manifest,
+        "version: 1\nrestart_grace: 5s\nsecrets:\n  API_KEY: {file: api_key}\n",
+    )
+    .unwrap();
+    let c = format!("{}-c", t.name);
+    let vol = format!("{}:/run/secrets:ro", secrets.display());
+    let man = format!("{}:/etc/sesame/manifest.yaml:ro", manifest.display());
+    // The program reports its value (by hash), then waits for SIGTERM.
+    let program = "report API_KEY; trap 'exit 0' TERM; while :; do sleep 0.1; done";
+    t.run_detached(
+        &c,
+        &[
+            "-v",
+            &vol,
+            "-v",
+            &man,
+            "--entrypoint",
+            "/sesame",
+            &e.base_image,
+            "--watch",
+            "--",
+            "sh",
+            "-c",
+            program,
+        ],
+    );
+    let logs = t.wait_logs(&c, "report: done");
+    t.assert_reported(&logs, "API_KEY", &first);
+    let tmp = secrets.join(".api_key.new");
+    std::fs::write(&tmp, &second).unwrap();
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::rename(&tmp, secrets.join("api_key")).unwrap();
+    t.wait_logs(&c, "API_KEY changed; restarting the command");
+    let logs = wait_for("the restarted program's report", WAIT, |last| {
+        let l = t.logs(&c);
+        *last = t.redact(&l);
+        (l.matches("report: done").count() >= 2).then_some(l)
+    });
+    let after = &logs[logs.rfind("report: uid=").unwrap()..];
+    t.assert_reported(after, "API_KEY", &second);
+    t.docker(&["stop", "-t", "10", &c]);
+    assert_eq!(t.inspect_field(&c, "{{.State.ExitCode}}"), "0");
+    t.inspect(&[&c]);
+}
+
 /// The kubelet's secret volume layout (`..<timestamp>` directory, `..data` link to it,
 /// one link a key), and a ConfigMap for the manifest, as examples/kubernetes uses them:
 /// non-root, read-only root filesystem, no capabilities; then an atomic `..data` swap.
