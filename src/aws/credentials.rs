@@ -216,8 +216,8 @@ fn container(env: &Environment, http: &Http) -> Result<Option<Credentials>, Stri
     if reply.status != 200 {
         return Err(format!("{what}: HTTP {}", reply.status));
     }
-    let json: JsonCredentials = serde_json::from_slice(&reply.body)
-        .map_err(|_| format!("{what}: the answer is not credentials JSON"))?;
+    let json: JsonCredentials = super::parse_json(&reply.body)
+        .ok_or_else(|| format!("{what}: the answer is not credentials JSON"))?;
     Ok(Some(json.into()))
 }
 
@@ -262,8 +262,8 @@ fn imds(env: &Environment, http: &Http) -> Result<Credentials, String> {
     if creds.status != 200 {
         return Err(format!("{base}: role credentials: HTTP {}", creds.status));
     }
-    let json: JsonCredentials = serde_json::from_slice(&creds.body)
-        .map_err(|_| format!("{base}: the answer is not credentials JSON"))?;
+    let json: JsonCredentials = super::parse_json(&creds.body)
+        .ok_or_else(|| format!("{base}: the answer is not credentials JSON"))?;
     Ok(json.into())
 }
 

@@ -113,6 +113,12 @@ fn without_query(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or(url)
 }
 
+/// A JSON answer. Parsed as text, as everything else in sesame is: one instantiation
+/// of serde_json's parser instead of two (a few KB of the binary).
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Option<T> {
+    serde_json::from_str(std::str::from_utf8(body).ok()?).ok()
+}
+
 /// One HTTP answer; the body is zeroed when dropped.
 struct Reply {
     status: u16,
@@ -127,7 +133,7 @@ impl Reply {
             #[serde(rename = "__type")]
             kind: Option<String>,
         }
-        if let Ok(JsonError { kind: Some(k) }) = serde_json::from_slice(&self.body) {
+        if let Some(JsonError { kind: Some(k) }) = parse_json(&self.body) {
             return Some(k.rsplit('#').next().unwrap_or(&k).to_owned());
         }
         let text = std::str::from_utf8(&self.body).ok()?;
@@ -707,7 +713,7 @@ fn batch_get_secret_value(
         #[serde(rename = "Errors", default)]
         errors: Vec<BatchError>,
     }
-    let Ok(out) = serde_json::from_slice::<Out>(&reply.body) else {
+    let Some(out) = parse_json::<Out>(&reply.body) else {
         return one_by_one(ids);
     };
     let mut values = out.values;
@@ -767,8 +773,9 @@ fn get_secret_value(
             _ => Fetched::Failed(format!("{store}: {}", reply.error_summary())),
         });
     }
-    let out: SecretValueJson = serde_json::from_slice(&reply.body)
-        .map_err(|_| Fetched::Failed(format!("{store}: the answer is not GetSecretValue JSON")))?;
+    let out: SecretValueJson = parse_json(&reply.body).ok_or_else(|| {
+        Fetched::Failed(format!("{store}: the answer is not GetSecretValue JSON"))
+    })?;
     Ok(out.into())
 }
 
@@ -821,7 +828,7 @@ fn get_parameters(
         #[serde(rename = "InvalidParameters", default)]
         invalid: Vec<String>,
     }
-    let Ok(out) = serde_json::from_slice::<Out>(&reply.body) else {
+    let Some(out) = parse_json::<Out>(&reply.body) else {
         return all_failed(format!("{store}: the answer is not GetParameters JSON"));
     };
     let mut values: HashMap<String, Secret> = out
