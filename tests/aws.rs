@@ -500,3 +500,96 @@ fn no_region_or_no_credentials_are_clear_errors() {
         .stderr_has("A: aws-ssm /x: no AWS credentials")
         .stderr_has("disabled (AWS_EC2_METADATA_DISABLED)");
 }
+
+/// A stand-in AWS endpoint: answers the `n`th request (from 0) with `answer(n)`, and
+/// counts requests. Signatures are not checked here (moto does that elsewhere).
+fn scripted_endpoint(
+    answer: impl Fn(usize) -> (u16, String) + Send + 'static,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::Ordering;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = count.clone();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let mut s = s.unwrap();
+            // Read the whole request: headers, then content-length bytes of body.
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let body_len = loop {
+                let n = s.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map_or(0, |v| v.trim().parse().unwrap_or(0));
+                    while buf.len() < end + 4 + len {
+                        let n = s.read(&mut chunk).unwrap_or(0);
+                        if n == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    break Some(len);
+                }
+            };
+            if body_len.is_none() {
+                continue;
+            }
+            let (status, body) = answer(counted.fetch_add(1, Ordering::SeqCst));
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (url, count)
+}
+
+#[test]
+fn throttling_is_retried_and_then_succeeds() {
+    let m = moto_or_skip!();
+    let value = "after-throttling-value-Jk3mQ9";
+    let (url, count) = scripted_endpoint(move |n| match n {
+        0 => (
+            400,
+            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.into(),
+        ),
+        1 => (503, r#"{"__type":"ServiceUnavailable"}"#.into()),
+        _ => (
+            200,
+            format!(
+                r#"{{"Parameters":[{{"Name":"/p","Type":"SecureString","Value":"{value}"}}],"InvalidParameters":[]}}"#
+            ),
+        ),
+    });
+    let mut c = m.case();
+    c.plant(value).env("AWS_ENDPOINT_URL_SSM", &url);
+    c.manifest("version: 1\nsecrets:\n  P: {aws_ssm: {name: /p}}\n");
+    c.run(&["check"]).code(0).stdout_has("aws-ssm /p");
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[test]
+fn retries_are_bounded() {
+    let m = moto_or_skip!();
+    let (url, count) = scripted_endpoint(|_| (500, r#"{"__type":"InternalServiceError"}"#.into()));
+    let mut c = m.case();
+    c.env("AWS_ENDPOINT_URL_SSM", &url);
+    c.manifest("version: 1\nsecrets:\n  P: {aws_ssm: {name: /p}}\n");
+    c.run(&["--", "true"]).code(78).stderr_has(&format!(
+        "P: aws-ssm /p: SSM Parameter Store at {url}: HTTP 500 InternalServiceError"
+    ));
+    assert_eq!(
+        count.load(std::sync::atomic::Ordering::SeqCst),
+        4,
+        "one attempt and three retries"
+    );
+}
