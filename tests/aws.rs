@@ -593,3 +593,75 @@ fn retries_are_bounded() {
         "one attempt and three retries"
     );
 }
+
+/// An EC2 instance metadata service (IMDSv2) on loopback, as
+/// `AWS_EC2_METADATA_SERVICE_ENDPOINT` lets sesame be pointed at: a session token from
+/// `PUT /latest/api/token`, then the role and its credentials only with that token.
+fn imds_endpoint(m: &Moto) -> (String, std::sync::mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (id, secret) = m.admin.clone();
+    std::thread::spawn(move || {
+        const TOKEN: &str = "imds-session-token-planted-Pq4";
+        for s in listener.incoming() {
+            let mut s = s.unwrap();
+            let mut buf = [0u8; 4096];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let req = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let first = req.lines().next().unwrap_or("").to_owned();
+            let _ = tx.send(first.clone());
+            let has_token = req
+                .lines()
+                .any(|l| l.eq_ignore_ascii_case(&format!("x-aws-ec2-metadata-token: {TOKEN}")));
+            let (status, body) = match first.split(' ').take(2).collect::<Vec<_>>()[..] {
+                ["PUT", "/latest/api/token"] => ("200 OK", TOKEN.to_owned()),
+                ["GET", "/latest/meta-data/iam/security-credentials/"] if has_token => {
+                    ("200 OK", "app-role\n".to_owned())
+                }
+                ["GET", "/latest/meta-data/iam/security-credentials/app-role"] if has_token => (
+                    "200 OK",
+                    serde_json::json!({"Code": "Success", "AccessKeyId": id, "SecretAccessKey": secret}).to_string(),
+                ),
+                _ => ("401 Unauthorized", String::new()),
+            };
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn imds_v2_credentials_from_a_local_endpoint() {
+    let m = moto_or_skip!();
+    let p = unique("imds");
+    let value = format!("imds-{p}-Wq2zXc8");
+    m.plant(&[], &[], &[(format!("/{p}/v"), value.clone())]);
+    let (url, seen) = imds_endpoint(m);
+    let mut c = m.case();
+    c.plant(&value).plant("imds-session-token-planted-Pq4");
+    c.env("AWS_ACCESS_KEY_ID", "")
+        .env("AWS_SECRET_ACCESS_KEY", "")
+        .env("AWS_EC2_METADATA_DISABLED", "")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &url);
+    c.manifest(&format!(
+        "version: 1\nsecrets:\n  V: {{aws_ssm: {{name: /{p}/v}}}}\n"
+    ));
+    c.run(&["check"])
+        .code(0)
+        .stderr_has("credentials from IMDS");
+    let requests: Vec<String> = seen.try_iter().collect();
+    assert_eq!(
+        requests,
+        [
+            "PUT /latest/api/token HTTP/1.1",
+            "GET /latest/meta-data/iam/security-credentials/ HTTP/1.1",
+            "GET /latest/meta-data/iam/security-credentials/app-role HTTP/1.1",
+        ]
+    );
+    assert!(values_seen_by_child(&c, &["V"])[0] == value);
+}
