@@ -822,6 +822,27 @@ impl T {
         p
     }
 
+    /// A bind-mountable secrets directory holding `files`, and a manifest: returns the
+    /// directory and the two `-v` arguments that mount them where sesame looks by default.
+    fn secrets_and_manifest(
+        &mut self,
+        files: &[(&str, &str)],
+        manifest: &str,
+    ) -> (PathBuf, String, String) {
+        let dir = self.dir();
+        let secrets = dir.join("secrets");
+        std::fs::create_dir(&secrets).unwrap();
+        std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for (name, value) in files {
+            std::fs::write(secrets.join(name), value).unwrap();
+        }
+        let path = dir.join("manifest.yaml");
+        std::fs::write(&path, manifest).unwrap();
+        let vol = format!("{}:/run/secrets:ro", secrets.display());
+        let man = format!("{}:/etc/sesame/manifest.yaml:ro", path.display());
+        (secrets, vol, man)
+    }
+
     /// The `report:` line for `var` (see REPORT_SCRIPT) must show `value`.
     fn assert_reported(&self, logs: &str, var: &str, value: &str) {
         let want = format!(
@@ -1082,21 +1103,11 @@ fn missing_secret_exits_78_naming_the_secret_and_where_sesame_looked() {
     let e = engine_or_skip!();
     let mut t = T::new(e, "missing");
     let api_key = t.plant(40);
-    let dir = t.dir();
-    let secrets = dir.join("secrets");
-    std::fs::create_dir(&secrets).unwrap();
-    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::write(secrets.join("api_key"), &api_key).unwrap();
-    let manifest = dir.join("manifest.yaml");
-    std::fs::write(
-        &manifest,
+    let (_, vol, man) = t.secrets_and_manifest(
+        &[("api_key", &api_key)],
         "version: 1\nsecrets:\n  DB_PASSWORD:\n    file: db_password\n  API_KEY:\n    min_length: 64\n",
-    )
-    .unwrap();
-
+    );
     let c = format!("{}-c", t.name);
-    let vol = format!("{}:/run/secrets:ro", secrets.display());
-    let man = format!("{}:/etc/sesame/manifest.yaml:ro", manifest.display());
     t.run_detached(
         &c,
         &[
@@ -1290,27 +1301,17 @@ fn user_drop_still_delivers_a_root_only_secret() {
     let e = engine_or_skip!();
     let mut t = T::new(e, "user");
     let api_key = t.plant(36);
-    let dir = t.dir();
-    let secrets = dir.join("secrets");
-    std::fs::create_dir(&secrets).unwrap();
-    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::write(secrets.join("api_key"), &api_key).unwrap();
+    let (secrets, vol, man) = t.secrets_and_manifest(
+        &[("api_key", &api_key)],
+        "version: 1\nsecrets:\n  API_KEY: {file: api_key}\n",
+    );
     std::fs::set_permissions(
         secrets.join("api_key"),
         std::fs::Permissions::from_mode(0o400),
     )
     .unwrap();
     nix::unistd::chown(&secrets.join("api_key"), Some(0.into()), Some(0.into())).unwrap();
-    let manifest = dir.join("manifest.yaml");
-    std::fs::write(
-        &manifest,
-        "version: 1\nsecrets:\n  API_KEY: {file: api_key}\n",
-    )
-    .unwrap();
-
     let c = format!("{}-c", t.name);
-    let vol = format!("{}:/run/secrets:ro", secrets.display());
-    let man = format!("{}:/etc/sesame/manifest.yaml:ro", manifest.display());
     let program = "report API_KEY; \
         if cat /run/secrets/api_key >/dev/null 2>&1; then echo 'report: file readable'; \
         else echo 'report: file unreadable'; fi";
@@ -1358,20 +1359,11 @@ fn watch_restarts_the_program_when_the_host_rotates_a_bind_mounted_secret() {
     let mut t = T::new(e, "watch");
     let first = t.plant(24);
     let second = t.plant(24);
-    let dir = t.dir();
-    let secrets = dir.join("secrets");
-    std::fs::create_dir(&secrets).unwrap();
-    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::write(secrets.join("api_key"), &first).unwrap();
-    let manifest = dir.join("manifest.yaml");
-    std::fs::write(
-        &manifest,
+    let (secrets, vol, man) = t.secrets_and_manifest(
+        &[("api_key", &first)],
         "version: 1\nrestart_grace: 5s\nsecrets:\n  API_KEY: {file: api_key}\n",
-    )
-    .unwrap();
+    );
     let c = format!("{}-c", t.name);
-    let vol = format!("{}:/run/secrets:ro", secrets.display());
-    let man = format!("{}:/etc/sesame/manifest.yaml:ro", manifest.display());
     // The program reports its value (by hash), then waits for SIGTERM.
     let program = "report API_KEY; trap 'exit 0' TERM; while :; do sleep 0.1; done";
     t.run_detached(
