@@ -705,3 +705,81 @@ fn a_secret_too_large_for_a_variable_is_reported_not_lost() {
         .stderr_has("argument list too long")
         .stderr_has("inject.file");
 }
+
+/// Runs sesame in a private mount namespace where /etc is a fresh tmpfs holding only
+/// the `passwd` given (or no passwd at all), so the host's files are never touched.
+fn with_private_etc(c: &mut Case, passwd: Option<&str>) {
+    let script = match passwd {
+        Some(text) => {
+            let p = c.file("etc-passwd", text.as_bytes());
+            format!(
+                "mount -t tmpfs none /etc && cp {} /etc/passwd && exec \"$@\"",
+                p.display()
+            )
+        }
+        None => "mount -t tmpfs none /etc && exec \"$@\"".to_owned(),
+    };
+    let script = c.file("private-etc.sh", script.as_bytes());
+    let script = script.to_str().unwrap().to_owned();
+    c.wrapper(&["unshare", "--mount", "sh", &script]);
+}
+
+#[test]
+fn bad_user_specs_and_broken_passwd_files_fail_closed_with_77() {
+    if !common::is_root() {
+        eprintln!("skipped: needs root for --user and mount namespaces");
+        return;
+    }
+    let yaml = "version: 1\nsecrets:\n  S: {}\n";
+    let specs: &[(&str, &str)] = &[
+        ("4294967296", "4294967296"),
+        ("99999999999999999999", "99999999999999999999"),
+        ("-1", "-1"),
+        ("+8", "+8"),
+        (" 7", " 7"),
+        ("7 ", "7 "),
+        ("app:", "app:"),
+        (":app", ":app"),
+        ("a:b:c", "a:b:c"),
+        ("ｕｓｅｒ", "ｕｓｅｒ"),
+        ("no-such-user-xyz", "unknown user"),
+        ("root:no-such-group-xyz", "unknown group"),
+    ];
+    for (spec, phrase) in specs {
+        let mut c = Case::new();
+        c.manifest(yaml);
+        c.secret_file("S", "user-corpus-secret-value\n");
+        let r = c.run(&["--user", spec, "--", "touch", "ran"]);
+        assert_eq!(r.code, Some(77), "--user {spec:?}: {}", r.stderr);
+        assert!(r.stderr.contains(phrase), "--user {spec:?}: {}", r.stderr);
+        assert!(
+            !c.path().join("ran").exists(),
+            "--user {spec:?} ran the command"
+        );
+    }
+
+    // No /etc/passwd at all: a name cannot be found (77), a numeric uid still works.
+    let mut c = Case::new();
+    c.manifest(yaml);
+    c.secret_file("S", "user-corpus-secret-value\n");
+    with_private_etc(&mut c, None);
+    c.run(&["--user", "app", "--", "true"])
+        .code(77)
+        .stderr_has("/etc/passwd does not exist");
+    c.run(&["--user", "4321", "--", "true"])
+        .code(0)
+        .stderr_has("uid 4321 has no entry in /etc/passwd");
+
+    // A passwd full of malformed lines: they are skipped, the good entry is used.
+    let mut c = Case::new();
+    c.manifest(yaml);
+    c.secret_file("S", "user-corpus-secret-value\n");
+    with_private_etc(
+        &mut c,
+        Some(
+            "garbage\n::::::\napp:x:notanumber:1:::\n\u{1F4A5}:x:1:1::/:/\napp:x:1000:1000::/home/app:/bin/sh\n",
+        ),
+    );
+    c.run(&["--user", "app", "--", "sh", "-c", "[ \"$(id -u)\" = 1000 ]"])
+        .code(0);
+}
