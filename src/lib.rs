@@ -35,6 +35,7 @@ pub mod strength;
 pub mod user;
 pub mod validate;
 pub mod watch;
+pub mod yaml;
 
 use cli::{Action, Cli};
 use env::Environment;

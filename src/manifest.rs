@@ -1,22 +1,22 @@
 //! The manifest (SPEC §2): read once, checked once, then trusted.
 //!
-//! serde reads the YAML into private `Raw*` structs that mirror the file; `validate`
-//! turns them into the public [`Manifest`], reporting every contradiction at once with
-//! the key (and the line where it can find one). After this module no other code
-//! re-checks the manifest: a [`SecretSpec`] is always coherent.
+//! [`yaml`](crate::yaml) reads the text into a tree (refusing duplicate keys); `read`
+//! turns the tree into private `Raw*` structs that mirror the file, reporting every
+//! unknown key and wrong type at once with its line and column; `validate` turns those
+//! into the public [`Manifest`], reporting every contradiction at once with the key and
+//! the secret's line. After this module no other code re-checks the manifest: a
+//! [`SecretSpec`] is always coherent.
 //!
-//! The YAML parser is serde-saphyr, configured to refuse duplicate keys (a parser that
-//! keeps the last one would let a second `required: false` silently win) and to accept
-//! only `true`/`false` as booleans (`required: no` must not mean something surprising).
+//! Only `true`/`false` are booleans (`required: no` must not mean something surprising),
+//! and numbers are never quoted (`"0640"` is a mode, `0640` an error).
 
 use crate::error::Error;
 use crate::formats::Format;
 use crate::read::{ReadError, read_capped};
 use crate::secret::Secret;
+use crate::yaml::{self, Document, Entry, Mark, Node, Value};
 use nix::sys::signal::Signal;
 use regex_lite::Regex;
-use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -61,9 +61,12 @@ pub fn is_valid_name(name: &str) -> bool {
 }
 
 /// Where a secret may be found, in the order the manifest's `sources` gives.
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    test,
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "snake_case")
+)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Source {
     FileEnv,
     File,
@@ -82,6 +85,12 @@ impl Source {
             Source::Env => "env",
             Source::Aws => "aws",
         }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        [Source::FileEnv, Source::File, Source::Env, Source::Aws]
+            .into_iter()
+            .find(|s| s.name() == name)
     }
 }
 
@@ -115,9 +124,12 @@ impl fmt::Display for AwsLocation {
 }
 
 /// How trailing characters are removed from a value read from a file.
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    test,
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "snake_case")
+)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trim {
     /// Drop all trailing `\n` and `\r\n`, as the shell's `$(<file)` does.
     Newline,
@@ -128,9 +140,12 @@ pub enum Trim {
 }
 
 /// What `--watch` does when a secret's value changes.
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    test,
+    derive(schemars::JsonSchema),
+    schemars(rename_all = "snake_case")
+)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnChange {
     Restart,
     Signal,
@@ -162,18 +177,17 @@ pub struct Rules {
 }
 
 /// `generate:` — how `sesame generate` makes a value.
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(test, derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Generate {
     pub length: usize,
     pub charset: Charset,
 }
 
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[cfg_attr(test, derive(schemars::JsonSchema), schemars(rename_all = "lowercase"))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Charset {
+    #[default]
     Alphanumeric,
     Base64,
     Base64url,
@@ -189,6 +203,17 @@ impl Charset {
             Charset::Base64url => "base64url",
             Charset::Hex => "hex",
         }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        [
+            Charset::Alphanumeric,
+            Charset::Base64,
+            Charset::Base64url,
+            Charset::Hex,
+        ]
+        .into_iter()
+        .find(|c| c.name() == name)
     }
 }
 
@@ -309,121 +334,25 @@ impl Manifest {
     /// Parses and checks manifest text; `path` is only used in messages.
     pub fn parse(text: &str, path: Option<&Path>) -> Result<Self, Error> {
         let shown = path.map_or_else(|| "<manifest>".to_owned(), |p| p.display().to_string());
-        let options = serde_saphyr::options! {
-            duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
-            strict_booleans: true,
-            // The snippet would quote manifest lines; a `default:` could be sensitive.
-            with_snippet: false,
+        let report = |problems: Problems| {
+            let lines: Vec<String> = problems
+                .into_iter()
+                .map(|(mark, msg)| match mark {
+                    Some(m) => format!("manifest {shown}:{m}: {msg}"),
+                    None => format!("manifest {shown}: {msg}"),
+                })
+                .collect();
+            Error::Manifest(lines.join("\n"))
         };
-        let raw: RawManifest = serde_saphyr::from_str_with_options(text, options)
-            .map_err(|e| Error::Manifest(parse_error(&shown, text, &e)))?;
-        raw.validate(path, text).map_err(|problems| {
-            Error::Manifest(
-                problems
-                    .into_iter()
-                    .map(|(line, msg)| match line {
-                        Some(l) => format!("manifest {shown}:{l}: {msg}"),
-                        None => format!("manifest {shown}: {msg}"),
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            )
-        })
+        let doc = yaml::parse(text).map_err(|e| report(vec![(Some(e.mark), e.message)]))?;
+        let raw = Reader::new(&doc).manifest().map_err(report)?;
+        raw.validate(path, &doc).map_err(report)
     }
 }
 
-/// Formats a parser error as `manifest FILE:LINE:COLUMN: KEY: reason`.
-fn parse_error(shown: &str, text: &str, e: &serde_saphyr::Error) -> String {
-    let full = e.to_string();
-    // The parser appends " at line L, column C" and a hint meant for programmers.
-    let reason = full.split(" at line ").next().unwrap_or(&full);
-    let reason = reason
-        .split(", set DuplicateKeyPolicy")
-        .next()
-        .unwrap_or(reason);
-    match e.location() {
-        Some(loc) => {
-            let key = key_on_line(text, loc.line() as usize, loc.column() as usize)
-                .map(|k| format!("{k}: "))
-                .unwrap_or_default();
-            format!(
-                "manifest {shown}:{}:{}: {key}{reason}",
-                loc.line(),
-                loc.column()
-            )
-        }
-        None => format!("manifest {shown}: {reason}"),
-    }
-}
+// ---- what the file says -----------------------------------------------------------
 
-/// The mapping key an error at `line`:`column` (1-based) is about: the key written at
-/// that spot, or else the nearest `key:` before it on the line (flow mappings put
-/// several on one line). Only a key is returned: the rest of the line may hold a value.
-fn key_on_line(text: &str, line: usize, column: usize) -> Option<&str> {
-    let l = text.lines().nth(line.checked_sub(1)?)?;
-    let col = l
-        .char_indices()
-        .nth(column.saturating_sub(1))
-        .map_or(l.len(), |(i, _)| i);
-    let is_key_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
-    let (before, at) = l.split_at(col);
-    // The error is at a key: `min_lenght: 3`.
-    let word_end = at.find(|c: char| !is_key_char(c)).unwrap_or(at.len());
-    if word_end > 0 && at[word_end..].trim_start().starts_with(':') {
-        return Some(&at[..word_end]);
-    }
-    // The error is at a value: the key is the last `key:` before it.
-    let colon = before.rfind(':')?;
-    let head = before[..colon].trim_end().trim_end_matches(['"', '\'']);
-    let start = head
-        .char_indices()
-        .rfind(|&(_, c)| !is_key_char(c))
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    let key = &head[start..];
-    (!key.is_empty()).then_some(key)
-}
-
-/// The lines (1-based) where secrets are declared, for messages about them: for a name,
-/// the first indented line that is that name, optional blanks, then `:`.
-///
-/// Built once, and only when a secret has a problem: looking each name up by scanning
-/// the text made a manifest of N secrets cost N² line reads.
-struct SecretLines<'t>(std::collections::HashMap<&'t str, usize>);
-
-impl<'t> SecretLines<'t> {
-    fn new(text: &'t str) -> Self {
-        let mut first = std::collections::HashMap::new();
-        for (i, l) in text.lines().enumerate() {
-            let t = l.trim_start();
-            if l.len() == t.len() {
-                continue;
-            }
-            // Every name this line could declare: what stands before any `:`, with or
-            // without the blanks just before it.
-            for (colon, _) in t.match_indices(':') {
-                let mut key = &t[..colon];
-                loop {
-                    first.entry(key).or_insert(i + 1);
-                    match key.chars().next_back() {
-                        Some(c) if c.is_whitespace() => key = &key[..key.len() - c.len_utf8()],
-                        _ => break,
-                    }
-                }
-            }
-        }
-        SecretLines(first)
-    }
-
-    fn of(&self, name: &str) -> Option<usize> {
-        self.0.get(name).copied()
-    }
-}
-
-// ---- what serde reads --------------------------------------------------------------
-
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(test, derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
 struct RawManifest {
     /// Must be 1.
     version: u32,
@@ -456,9 +385,8 @@ struct RawManifest {
     secrets: OrderedSecrets,
 }
 
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(test, derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+#[derive(Default)]
 struct RawSecret {
     /// What the secret is for (shown to people, never used).
     description: Option<String>,
@@ -502,9 +430,8 @@ struct RawSecret {
     aws_ssm: Option<RawAwsSsm>,
 }
 
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(test, derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+#[derive(Default)]
 struct RawAwsSecretsManager {
     /// The secret's name or ARN.
     id: String,
@@ -513,17 +440,15 @@ struct RawAwsSecretsManager {
     key: Option<String>,
 }
 
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(test, derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+#[derive(Default)]
 struct RawAwsSsm {
     /// The parameter's name (a SecureString is decrypted).
     name: String,
 }
 
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(test, derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+#[derive(Default)]
 struct RawInject {
     /// Variable the child gets (default: NAME); false for none.
     env: Option<InjectEnv>,
@@ -533,56 +458,9 @@ struct RawInject {
     mode: Option<Mode>,
 }
 
-/// The secrets in the order the file gives them (reports follow that order).
-struct OrderedSecrets(Vec<(String, RawSecret)>);
-
-impl<'de> Deserialize<'de> for OrderedSecrets {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = OrderedSecrets;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a mapping from secret names to their settings")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, Option<RawSecret>>()? {
-                    // `NAME:` with nothing after it means "all defaults".
-                    out.push((k, v.unwrap_or_else(RawSecret::empty)));
-                }
-                Ok(OrderedSecrets(out))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-impl RawSecret {
-    fn empty() -> Self {
-        RawSecret {
-            description: None,
-            required: None,
-            required_in: None,
-            file: None,
-            env: None,
-            inject: None,
-            default: None,
-            trim: None,
-            min_length: None,
-            max_length: None,
-            pattern: None,
-            format: None,
-            decoded_bytes: None,
-            min_key_bits: None,
-            min_entropy_bits: None,
-            forbid: None,
-            max_age_days: None,
-            generate: None,
-            aws_secretsmanager: None,
-            aws_ssm: None,
-        }
-    }
-}
+/// The secrets in the order the file gives them (reports follow that order), each with
+/// the byte offset of its name (for the line of messages about it).
+struct OrderedSecrets(Vec<(String, usize, RawSecret)>);
 
 /// `inject.env`: a variable name, or `false` for none.
 enum InjectEnv {
@@ -591,57 +469,482 @@ enum InjectEnv {
     Off,
 }
 
-impl<'de> Deserialize<'de> for InjectEnv {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = InjectEnv;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a variable name, or false")
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<InjectEnv, E> {
-                Ok(if v {
-                    InjectEnv::Default
-                } else {
-                    InjectEnv::Off
-                })
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<InjectEnv, E> {
-                Ok(InjectEnv::Name(v.to_owned()))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
 /// A size: plain bytes, or a number with `B`, `KiB` or `MiB`.
 struct Size(u64);
 
-impl<'de> Deserialize<'de> for Size {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Size;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a size such as 1048576, 512KiB or 1MiB")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Size, E> {
-                Ok(Size(v))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Size, E> {
-                u64::try_from(v)
-                    .map(Size)
-                    .map_err(|_| E::custom("a size cannot be negative"))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Size, E> {
-                parse_size(v).map(Size).ok_or_else(|| {
-                    E::custom(format!(
-                        "{v:?} is not a size (use bytes, or a number with KiB or MiB)"
-                    ))
-                })
+/// A file mode written as an octal string, e.g. `"0640"`.
+struct Mode(u32);
+
+/// A duration: seconds as a number, or a number with `ms`, `s`, `m` or `h`.
+struct Seconds(Duration);
+
+// ---- from the tree to the raw structs -----------------------------------------------
+
+/// Problems found while reading or checking: where (when known) and a message that
+/// starts with the key's path.
+type Problems = Vec<(Option<Mark>, String)>;
+
+/// Reads the YAML tree into the `Raw*` structs. Every unknown key, missing key and wrong
+/// type is collected, so that one run reports them all; the values of keys are never
+/// quoted in messages (a `default:` may be a secret).
+struct Reader<'d> {
+    doc: &'d Document<'d>,
+    problems: Problems,
+}
+
+/// The keys of each mapping, for "unknown field" messages.
+const MANIFEST_KEYS: &str = "version, secrets_dir, sources, scrub, max_file_size, max_mode, environments, clear_env, keep_env, on_change, on_change_signal, restart_grace, remote_timeout, secrets";
+const SECRET_KEYS: &str = "description, required, required_in, file, env, inject, default, trim, min_length, max_length, pattern, format, decoded_bytes, min_key_bits, min_entropy_bits, forbid, max_age_days, generate, aws_secretsmanager, aws_ssm";
+
+impl<'d> Reader<'d> {
+    fn new(doc: &'d Document<'d>) -> Self {
+        Reader {
+            doc,
+            problems: Vec::new(),
+        }
+    }
+
+    /// Records a problem at byte `at` about `parent.key` (or `key` at the top).
+    fn bad(&mut self, at: usize, parent: &str, key: &str, msg: impl fmt::Display) {
+        let path = if parent.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{parent}.{key}")
+        };
+        let mark = self.doc.mark(at);
+        self.problems.push((Some(mark), format!("{path}: {msg}")));
+    }
+
+    fn manifest(mut self) -> Result<RawManifest, Problems> {
+        let root = &self.doc.root;
+        let Some(entries) = root.entries() else {
+            let mark = self.doc.mark(root.at);
+            return Err(vec![(
+                Some(mark),
+                format!("expected a mapping of settings, found {}", root.kind()),
+            )]);
+        };
+        let mut version = None;
+        let mut secrets = None;
+        let mut m = RawManifest {
+            version: 0,
+            secrets_dir: None,
+            sources: None,
+            scrub: None,
+            max_file_size: None,
+            max_mode: None,
+            environments: None,
+            clear_env: None,
+            keep_env: None,
+            on_change: None,
+            on_change_signal: None,
+            restart_grace: None,
+            remote_timeout: None,
+            secrets: OrderedSecrets(Vec::new()),
+        };
+        for e in entries {
+            let (v, k) = (&e.value, e.key.as_str());
+            match k {
+                "version" => version = self.number(v, "", k),
+                "secrets_dir" => m.secrets_dir = self.string(v, "", k),
+                "sources" => {
+                    m.sources = self.list(v, "", k, |r, n| {
+                        r.choice(n, "", k, Source::from_name, "file_env, file, env or aws")
+                    })
+                }
+                "scrub" => m.scrub = self.boolean(v, "", k),
+                "max_file_size" => m.max_file_size = self.size(v, "", k),
+                "max_mode" => m.max_mode = self.mode(v, "", k),
+                "environments" => m.environments = self.strings(v, "", k),
+                "clear_env" => m.clear_env = self.boolean(v, "", k),
+                "keep_env" => m.keep_env = self.strings(v, "", k),
+                "on_change" => {
+                    m.on_change = self.choice(
+                        v,
+                        "",
+                        k,
+                        |s| match s {
+                            "restart" => Some(OnChange::Restart),
+                            "signal" => Some(OnChange::Signal),
+                            "none" => Some(OnChange::None),
+                            _ => None,
+                        },
+                        "restart, signal or none",
+                    )
+                }
+                "on_change_signal" => m.on_change_signal = self.string(v, "", k),
+                "restart_grace" => m.restart_grace = self.seconds(v, "", k),
+                "remote_timeout" => m.remote_timeout = self.seconds(v, "", k),
+                "secrets" => secrets = self.secrets(v),
+                _ => self.unknown(e, "", MANIFEST_KEYS),
             }
         }
-        d.deserialize_any(V)
+        match version {
+            Some(v) => m.version = v,
+            None if !entries.iter().any(|e| e.key == "version") => self
+                .problems
+                .push((None, "version: missing (write version: 1)".into())),
+            None => {}
+        }
+        match secrets {
+            Some(s) => m.secrets = s,
+            None if !entries.iter().any(|e| e.key == "secrets") => self.problems.push((
+                None,
+                "secrets: missing (a manifest lists its secrets; secrets: {} for none)".into(),
+            )),
+            None => {}
+        }
+        if self.problems.is_empty() {
+            Ok(m)
+        } else {
+            Err(self.problems)
+        }
+    }
+
+    fn secrets(&mut self, node: &Node) -> Option<OrderedSecrets> {
+        let Some(entries) = node.entries() else {
+            self.bad(
+                node.at,
+                "",
+                "secrets",
+                format_args!(
+                    "expected a mapping from names to settings, found {}",
+                    node.kind()
+                ),
+            );
+            return None;
+        };
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            let path = format!("secrets.{}", e.key);
+            out.push((e.key.clone(), e.key_at, self.secret(&e.value, &path)));
+        }
+        Some(OrderedSecrets(out))
+    }
+
+    fn secret(&mut self, node: &Node, p: &str) -> RawSecret {
+        let mut s = RawSecret::default();
+        let Some(entries) = self.mapping(node, p) else {
+            return s;
+        };
+        for e in entries {
+            let (v, k) = (&e.value, e.key.as_str());
+            match k {
+                "description" => s.description = self.string(v, p, k),
+                "required" => s.required = self.boolean(v, p, k),
+                "required_in" => s.required_in = self.strings(v, p, k),
+                "file" => s.file = self.string(v, p, k),
+                "env" => s.env = self.string(v, p, k),
+                "inject" => s.inject = self.inject(v, p),
+                "default" => s.default = self.string(v, p, k),
+                "trim" => {
+                    s.trim = self.choice(
+                        v,
+                        p,
+                        k,
+                        |t| match t {
+                            "newline" => Some(Trim::Newline),
+                            "whitespace" => Some(Trim::Whitespace),
+                            "none" => Some(Trim::None),
+                            _ => None,
+                        },
+                        "newline, whitespace or none",
+                    )
+                }
+                "min_length" => s.min_length = self.number(v, p, k),
+                "max_length" => s.max_length = self.number(v, p, k),
+                "pattern" => s.pattern = self.string(v, p, k),
+                "format" => s.format = self.choice(v, p, k, Format::from_name, Format::NAMES),
+                "decoded_bytes" => s.decoded_bytes = self.number(v, p, k),
+                "min_key_bits" => s.min_key_bits = self.number(v, p, k),
+                "min_entropy_bits" => s.min_entropy_bits = self.number(v, p, k),
+                "forbid" => s.forbid = self.strings(v, p, k),
+                "max_age_days" => s.max_age_days = self.number(v, p, k),
+                "generate" => s.generate = self.generate(v, p),
+                "aws_secretsmanager" => {
+                    let p = &format!("{p}.{k}");
+                    s.aws_secretsmanager = self.mapping(v, p).map(|entries| {
+                        let mut sm = RawAwsSecretsManager::default();
+                        let mut id = None;
+                        for e in entries {
+                            match e.key.as_str() {
+                                "id" => id = self.string(&e.value, p, "id"),
+                                "key" => sm.key = self.string(&e.value, p, "key"),
+                                _ => self.unknown(e, p, "id, key"),
+                            }
+                        }
+                        sm.id = self.required(id, v, p, "id");
+                        sm
+                    })
+                }
+                "aws_ssm" => {
+                    let p = &format!("{p}.{k}");
+                    s.aws_ssm = self.mapping(v, p).map(|entries| {
+                        let mut name = None;
+                        for e in entries {
+                            match e.key.as_str() {
+                                "name" => name = self.string(&e.value, p, "name"),
+                                _ => self.unknown(e, p, "name"),
+                            }
+                        }
+                        RawAwsSsm {
+                            name: self.required(name, v, p, "name"),
+                        }
+                    })
+                }
+                _ => self.unknown(e, p, SECRET_KEYS),
+            }
+        }
+        s
+    }
+
+    fn inject(&mut self, node: &Node, parent: &str) -> Option<RawInject> {
+        let p = &format!("{parent}.inject");
+        let entries = self.mapping(node, p)?;
+        let mut inj = RawInject::default();
+        for e in entries {
+            let (v, k) = (&e.value, e.key.as_str());
+            match k {
+                "env" => {
+                    inj.env = match &v.value {
+                        Value::Scalar { text, plain: true } if text == "false" => {
+                            Some(InjectEnv::Off)
+                        }
+                        Value::Scalar { text, plain: true } if text == "true" => {
+                            Some(InjectEnv::Default)
+                        }
+                        _ => self.string(v, p, k).map(InjectEnv::Name),
+                    }
+                }
+                "file" => inj.file = self.string(v, p, k),
+                "mode" => inj.mode = self.mode(v, p, k),
+                _ => self.unknown(e, p, "env, file, mode"),
+            }
+        }
+        Some(inj)
+    }
+
+    fn generate(&mut self, node: &Node, parent: &str) -> Option<Generate> {
+        let p = &format!("{parent}.generate");
+        let entries = self.mapping(node, p)?;
+        let (mut length, mut charset) = (None, None);
+        for e in entries {
+            let (v, k) = (&e.value, e.key.as_str());
+            match k {
+                "length" => length = self.number(v, p, k),
+                "charset" => {
+                    charset = self.choice(
+                        v,
+                        p,
+                        k,
+                        Charset::from_name,
+                        "alphanumeric, base64, base64url or hex",
+                    )
+                }
+                _ => self.unknown(e, p, "length, charset"),
+            }
+        }
+        Some(Generate {
+            length: self.required(length, node, p, "length"),
+            charset: self.required(charset, node, p, "charset"),
+        })
+    }
+
+    /// A key the mapping must have: reports it missing (unless it was there with a bad
+    /// value, which is reported already) and stands in a placeholder.
+    fn required<T: Default>(&mut self, value: Option<T>, map: &Node, p: &str, key: &str) -> T {
+        if value.is_none()
+            && !map
+                .entries()
+                .is_some_and(|es| es.iter().any(|e| e.key == key))
+        {
+            self.bad(map.at, p, key, "missing");
+        }
+        value.unwrap_or_default()
+    }
+
+    fn unknown(&mut self, e: &Entry, parent: &str, known: &str) {
+        self.bad(
+            e.key_at,
+            parent,
+            &e.key,
+            format_args!("unknown field (expected one of: {known})"),
+        );
+    }
+
+    /// The entries of a mapping (`None` for nothing); any other node is a problem.
+    fn mapping<'n>(&mut self, node: &'n Node, p: &str) -> Option<&'n [Entry]> {
+        match &node.value {
+            Value::Map(entries) => Some(entries),
+            Value::Null => None,
+            _ => {
+                let (parent, key) = p.rsplit_once('.').unwrap_or(("", p));
+                self.bad(
+                    node.at,
+                    parent,
+                    key,
+                    format_args!("expected a mapping, found {}", node.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    /// The text of a scalar (quoted or not); `None` for nothing.
+    fn string(&mut self, node: &Node, parent: &str, key: &str) -> Option<String> {
+        match &node.value {
+            Value::Scalar { text, .. } => Some(text.clone()),
+            Value::Null => None,
+            _ => {
+                self.bad(
+                    node.at,
+                    parent,
+                    key,
+                    format_args!("expected a string, found {}", node.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    /// `true` or `false`, unquoted.
+    fn boolean(&mut self, node: &Node, parent: &str, key: &str) -> Option<bool> {
+        match &node.value {
+            Value::Scalar { text, plain: true } if text == "true" => Some(true),
+            Value::Scalar { text, plain: true } if text == "false" => Some(false),
+            Value::Null => None,
+            _ => {
+                self.bad(node.at, parent, key, "expected a boolean, true or false");
+                None
+            }
+        }
+    }
+
+    /// An unquoted number of type `T` (a count, bits, days...).
+    fn number<T: std::str::FromStr>(&mut self, node: &Node, parent: &str, key: &str) -> Option<T> {
+        match &node.value {
+            Value::Scalar { text, plain: true } => {
+                let n = text.parse().ok();
+                if n.is_none() {
+                    let what = if std::any::type_name::<T>() == "f64" {
+                        "a number"
+                    } else {
+                        "a whole number, 0 or more"
+                    };
+                    self.bad(node.at, parent, key, format_args!("expected {what}"));
+                }
+                n
+            }
+            Value::Null => None,
+            _ => {
+                self.bad(node.at, parent, key, "expected a number (without quotes)");
+                None
+            }
+        }
+    }
+
+    /// A list of strings; a single value is not a list.
+    fn strings(&mut self, node: &Node, parent: &str, key: &str) -> Option<Vec<String>> {
+        self.list(node, parent, key, |r, n| r.string(n, parent, key))
+    }
+
+    fn list<T>(
+        &mut self,
+        node: &Node,
+        parent: &str,
+        key: &str,
+        mut item: impl FnMut(&mut Self, &Node) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        match &node.value {
+            Value::Seq(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for n in items {
+                    if matches!(n.value, Value::Null) {
+                        self.bad(n.at, parent, key, "a list item is empty");
+                    } else if let Some(v) = item(self, n) {
+                        out.push(v);
+                    }
+                }
+                Some(out)
+            }
+            Value::Null => None,
+            _ => {
+                self.bad(
+                    node.at,
+                    parent,
+                    key,
+                    format_args!("expected a list, found {}", node.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    /// One of a fixed set of names (`names` lists them for the message).
+    fn choice<T>(
+        &mut self,
+        node: &Node,
+        parent: &str,
+        key: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        names: &str,
+    ) -> Option<T> {
+        let text = self.string(node, parent, key)?;
+        let v = parse(&text);
+        if v.is_none() {
+            self.bad(node.at, parent, key, format_args!("expected {names}"));
+        }
+        v
+    }
+
+    fn size(&mut self, node: &Node, parent: &str, key: &str) -> Option<Size> {
+        let text = self.string(node, parent, key)?;
+        let v = parse_size(&text).map(Size);
+        if v.is_none() {
+            self.bad(
+                node.at,
+                parent,
+                key,
+                "not a size (use bytes, or a number with KiB or MiB)",
+            );
+        }
+        v
+    }
+
+    fn seconds(&mut self, node: &Node, parent: &str, key: &str) -> Option<Seconds> {
+        let text = self.string(node, parent, key)?;
+        let v = parse_duration(&text).map(Seconds);
+        if v.is_none() {
+            self.bad(
+                node.at,
+                parent,
+                key,
+                "not a duration (use seconds, or a number with ms, s, m or h)",
+            );
+        }
+        v
+    }
+
+    fn mode(&mut self, node: &Node, parent: &str, key: &str) -> Option<Mode> {
+        let quoted = matches!(node.value, Value::Scalar { plain: false, .. });
+        let text = self.string(node, parent, key)?;
+        let octal =
+            !text.is_empty() && text.len() <= 4 && text.bytes().all(|b| (b'0'..=b'7').contains(&b));
+        if !quoted {
+            // YAML reads 0640 as the decimal number 640: refuse rather than guess.
+            self.bad(
+                node.at,
+                parent,
+                key,
+                "write modes as quoted octal strings, such as \"0640\"",
+            );
+            None
+        } else if !octal {
+            self.bad(node.at, parent, key, "not an octal mode such as \"0640\"");
+            None
+        } else {
+            u32::from_str_radix(&text, 8).ok().map(Mode)
+        }
     }
 }
 
@@ -662,66 +965,6 @@ fn parse_size(v: &str) -> Option<u64> {
         _ => return None,
     };
     num.checked_mul(mult)
-}
-
-/// A file mode written as an octal string, e.g. `"0640"`.
-struct Mode(u32);
-
-impl<'de> Deserialize<'de> for Mode {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Mode;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an octal mode in quotes, such as \"0640\"")
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Mode, E> {
-                // YAML reads 0640 as the decimal number 640: refuse rather than guess.
-                Err(E::custom(
-                    "write modes as quoted octal strings, such as \"0640\"",
-                ))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Mode, E> {
-                self.visit_u64(v as u64)
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Mode, E> {
-                self.visit_u64(0)
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Mode, E> {
-                let ok =
-                    !v.is_empty() && v.len() <= 4 && v.bytes().all(|b| (b'0'..=b'7').contains(&b));
-                ok.then(|| Mode(u32::from_str_radix(v, 8).unwrap_or(0)))
-                    .ok_or_else(|| {
-                        E::custom(format!("{v:?} is not an octal mode such as \"0640\""))
-                    })
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// A duration: seconds as a number, or a number with `ms`, `s`, `m` or `h`.
-struct Seconds(Duration);
-
-impl<'de> Deserialize<'de> for Seconds {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Seconds;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a duration such as 10s, 500ms or 2m")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Seconds, E> {
-                Ok(Seconds(Duration::from_secs(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Seconds, E> {
-                parse_duration(v).map(Seconds).ok_or_else(|| {
-                    E::custom(format!("{v:?} is not a duration such as 10s, 500ms or 2m"))
-                })
-            }
-        }
-        d.deserialize_any(V)
-    }
 }
 
 fn parse_duration(v: &str) -> Option<Duration> {
@@ -830,11 +1073,8 @@ mod schema_impls {
 /// Why a manifest that needs AWS is refused by a default build.
 const WITHOUT_AWS: &str = "this sesame was built without the aws feature (use a build with --features aws; see docs/aws.md)";
 
-/// Problems found while checking: an optional line and a message that names the key.
-type Problems = Vec<(Option<usize>, String)>;
-
 impl RawManifest {
-    fn validate(self, path: Option<&Path>, text: &str) -> Result<Manifest, Problems> {
+    fn validate(self, path: Option<&Path>, doc: &Document) -> Result<Manifest, Problems> {
         let mut problems: Problems = Vec::new();
         let mut top = |msg: String| problems.push((None, msg));
 
@@ -917,12 +1157,9 @@ impl RawManifest {
         let mut secrets = Vec::with_capacity(self.secrets.0.len());
         let mut injected: BTreeMap<String, String> = BTreeMap::new();
         let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
-        let lines = std::cell::OnceCell::new();
-        for (name, raw) in self.secrets.0 {
-            let mut here = |msg: String| {
-                let line = lines.get_or_init(|| SecretLines::new(text)).of(&name);
-                problems.push((line, format!("secrets.{name}.{msg}")))
-            };
+        for (name, at, raw) in self.secrets.0 {
+            let mut here =
+                |msg: String| problems.push((Some(doc.mark(at)), format!("secrets.{name}.{msg}")));
             match raw.validate(&name, &ctx, &mut here) {
                 Some(spec) => {
                     if let Some(var) = &spec.inject_env
@@ -1231,15 +1468,29 @@ mod tests {
     }
 
     #[test]
-    fn the_key_of_an_error_is_found_in_block_and_flow_style() {
-        let text =
-            "secrets:\n  A:\n    min_length: -3\n  B: {file: x, min_length: -1}\n    bogus: 1\n";
-        assert_eq!(key_on_line(text, 3, 17), Some("min_length"));
-        assert_eq!(key_on_line(text, 4, 29), Some("min_length"));
-        assert_eq!(key_on_line(text, 5, 5), Some("bogus"));
-        assert_eq!(key_on_line(text, 9, 1), None);
-        // Found by fuzzing: a multi-byte character just before the key.
-        assert_eq!(key_on_line("x\u{f2}ub: true ,\u{0}", 1, 10), Some("ub"));
+    fn every_type_error_is_reported_at_its_key_in_block_and_flow_style() {
+        let e = parse(
+            "version: 1\nsecrets:\n  A:\n    min_length: -3\n  B: {file: x, min_length: -1}\n  C:\n    bogus: 1\n    inject: {mode: 0640}\n",
+        )
+        .unwrap_err();
+        for needle in [
+            "m.yaml:4:17: secrets.A.min_length: expected a whole number",
+            "m.yaml:5:28: secrets.B.min_length: expected a whole number",
+            "m.yaml:7:5: secrets.C.bogus: unknown field",
+            "m.yaml:8:20: secrets.C.inject.mode: write modes as quoted octal",
+        ] {
+            assert!(e.contains(needle), "missing {needle:?} in {e}");
+        }
+    }
+
+    #[test]
+    fn values_are_never_quoted_in_messages() {
+        let e = parse(
+            "version: 1\nsecrets:\n  A:\n    required: false\n    default: [hunter2]\n    min_length: hunter3\n",
+        )
+        .unwrap_err();
+        assert!(e.contains("secrets.A.default: expected a string"), "{e}");
+        assert!(!e.contains("hunter"), "{e}");
     }
 
     /// Inputs that once crashed the parser (fuzz/artifacts), kept as regressions.
@@ -1405,25 +1656,14 @@ mod tests {
     }
 
     #[test]
-    fn secret_lines_are_those_of_the_first_declaration() {
-        // The definition, as a scan of the whole text for each name.
-        fn scan(text: &str, name: &str) -> Option<usize> {
-            text.lines()
-                .position(|l| {
-                    let t = l.trim_start();
-                    l.len() > t.len()
-                        && t.strip_prefix(name)
-                            .is_some_and(|rest| rest.trim_start().starts_with(':'))
-                })
-                .map(|i| i + 1)
-        }
-        let text = "version: 1\nsecrets:\n  A:\n    env: X\n  env :\n  B\t: {}\n  a:b: {}\n  \"Q\": {}\n  A: {}\nC: 1\n   :\n";
-        let lines = SecretLines::new(text);
-        for name in [
-            "A", "env", "B", "B\t", "a", "a:b", "\"Q\"", "Q", "C", "", "version", "x",
-        ] {
-            assert_eq!(lines.of(name), scan(text, name), "{name:?}");
-        }
+    fn a_secret_problem_is_reported_at_the_secret_name() {
+        // `A` appears first as a value and as another secret's key: neither is it.
+        let text = "version: 1\nsecrets:\n  B:\n    env: A\n    file: A\n  \"A\": {default: x}\n";
+        let e = parse(text).unwrap_err();
+        assert!(
+            e.starts_with("manifest m.yaml:6:3: secrets.A.default"),
+            "{e}"
+        );
     }
 
     #[test]
