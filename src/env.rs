@@ -3,14 +3,16 @@
 //! Resolution reads from it and injection builds the child's environment from it, so
 //! both see the same variables, in the order the kernel gave them.
 
-use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 
 /// sesame's environment, in its original order, with lookup by name.
 #[derive(Debug, Default)]
 pub struct Environment {
     vars: Vec<(OsString, OsString)>,
-    index: HashMap<String, usize>,
+    /// Indices into `vars`, sorted by name: lookups are binary searches, which needs no
+    /// copy of each name and no hashing (a container may pass thousands of variables).
+    sorted: Vec<u32>,
 }
 
 /// Values may be secrets (the `env` source reads them from here), so they are zeroed
@@ -34,24 +36,21 @@ impl Environment {
 
     /// An environment made of these pairs (later duplicates are ignored, as `getenv` does).
     pub fn from_pairs(pairs: impl IntoIterator<Item = (OsString, OsString)>) -> Self {
-        let mut env = Environment::default();
-        for (k, v) in pairs {
-            if let Some(name) = k.to_str()
-                && env.index.contains_key(name)
-            {
-                continue;
-            }
-            if let Some(name) = k.to_str() {
-                env.index.insert(name.to_owned(), env.vars.len());
-            }
-            env.vars.push((k, v));
-        }
-        env
+        let vars: Vec<(OsString, OsString)> = pairs.into_iter().collect();
+        let mut sorted: Vec<u32> = (0..vars.len() as u32).collect();
+        // Stable, so of two equal names the first stays first and the dedup keeps it.
+        sorted.sort_by(|&a, &b| vars[a as usize].0.cmp(&vars[b as usize].0));
+        sorted.dedup_by(|later, first| vars[*later as usize].0 == vars[*first as usize].0);
+        Environment { vars, sorted }
     }
 
     /// The value of `name`, if set.
     pub fn get(&self, name: &str) -> Option<&OsStr> {
-        self.index.get(name).map(|&i| self.vars[i].1.as_os_str())
+        let name = name.as_bytes();
+        self.sorted
+            .binary_search_by(|&i| self.vars[i as usize].0.as_bytes().cmp(name))
+            .ok()
+            .map(|at| self.vars[self.sorted[at] as usize].1.as_os_str())
     }
 
     /// The value of `name`, if set and not empty (what the sources count as "has it").
@@ -69,5 +68,26 @@ impl Environment {
         self.vars
             .iter()
             .map(|(k, v)| (k.as_os_str(), v.as_os_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_finds_the_first_of_duplicates_and_keeps_the_order() {
+        let env = Environment::from_pairs(
+            [("B", "1"), ("A", "2"), ("B", "3"), ("C", ""), ("AB", "4")]
+                .map(|(k, v)| (OsString::from(k), OsString::from(v))),
+        );
+        assert_eq!(env.get("B"), Some(OsStr::new("1")));
+        assert_eq!(env.get("A"), Some(OsStr::new("2")));
+        assert_eq!(env.get("AB"), Some(OsStr::new("4")));
+        assert_eq!(env.get("C"), Some(OsStr::new("")));
+        assert_eq!(env.get_nonempty("C"), None);
+        assert_eq!(env.get("D"), None);
+        let names: Vec<_> = env.names().collect();
+        assert_eq!(names, ["B", "A", "B", "C", "AB"]);
     }
 }

@@ -6,11 +6,10 @@
 
 use crate::env::Environment;
 use crate::error::Error;
-use crate::manifest::{Manifest, SecretSpec};
-use crate::resolve::{Outcome, env_candidates};
+use crate::manifest::Manifest;
+use crate::resolve::{Outcome, environment_prefix};
 use crate::secret::Secret;
 use crate::validate::Report;
-use std::collections::HashSet;
 use std::ffi::{CStr, OsStr};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
@@ -81,13 +80,6 @@ fn kept(name: &str, keep: &[String]) -> bool {
     })
 }
 
-/// The variables a secret was or could have been read from, which scrub removes.
-fn source_variables(spec: &SecretSpec, environment: Option<&str>) -> Vec<String> {
-    let mut v = env_candidates(spec, environment);
-    v.push(format!("{}_FILE", spec.env));
-    v
-}
-
 /// Builds the child's environment from sesame's and the resolved secrets.
 pub fn child_environment(
     manifest: &Manifest,
@@ -95,27 +87,48 @@ pub fn child_environment(
     report: &Report,
     environment: Option<&str>,
 ) -> ChildEnv {
-    let injected: HashSet<&str> = report
-        .verdicts
-        .iter()
-        .filter(|v| matches!(v.resolved.outcome, Outcome::Found(_)))
-        .filter_map(|v| v.resolved.spec.inject_env.as_deref())
-        .collect();
-    let mut removed: HashSet<String> = HashSet::new();
-    for v in &report.verdicts {
-        let spec = v.resolved.spec;
-        // `--file-env` extras always lose their `_FILE` variable (SPEC §3.5).
-        if manifest.scrub || spec.sources == [crate::manifest::Source::FileEnv] {
-            removed.extend(source_variables(spec, environment));
-        }
+    // Sorted name lists, searched for each of sesame's variables (no copies, no hashing).
+    fn sorted(mut v: Vec<&str>) -> Vec<&str> {
+        v.sort_unstable();
+        v
     }
+    let injected = sorted(
+        report
+            .verdicts
+            .iter()
+            .filter(|v| matches!(v.resolved.outcome, Outcome::Found(_)))
+            .filter_map(|v| v.resolved.spec.inject_env.as_deref())
+            .collect(),
+    );
+    // The variables a secret was or could have been read from, which scrub removes:
+    // `X`, `<ENVIRONMENT>_X` and `X_FILE`. `--file-env` extras always lose their
+    // `_FILE` variable (SPEC §3.5).
+    let sources = sorted(
+        report
+            .verdicts
+            .iter()
+            .map(|v| v.resolved.spec)
+            .filter(|spec| manifest.scrub || spec.sources == [crate::manifest::Source::FileEnv])
+            .map(|spec| spec.env.as_str())
+            .collect(),
+    );
+    let has = |list: &[&str], name: &str| list.binary_search(&name).is_ok();
+    let prefix = environment_prefix(environment);
+    let is_source = |n: &str| {
+        has(&sources, n)
+            || n.strip_suffix("_FILE").is_some_and(|x| has(&sources, x))
+            || prefix
+                .as_deref()
+                .and_then(|p| n.strip_prefix(p))
+                .is_some_and(|x| has(&sources, x))
+    };
     let mut out = ChildEnv::default();
     for (name, value) in env.iter() {
         let n = name.to_str();
         let drop = match n {
             Some(n) => {
-                injected.contains(n)
-                    || removed.contains(n)
+                has(&injected, n)
+                    || is_source(n)
                     || (manifest.scrub && n.starts_with("SESAME_"))
                     || (manifest.clear_env && !kept(n, &manifest.keep_env))
             }

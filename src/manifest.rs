@@ -18,7 +18,7 @@ use crate::yaml::{self, Document, Entry, Mark, Node, Value};
 use nix::sys::signal::Signal;
 use regex_lite::Regex;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -139,6 +139,17 @@ pub enum Trim {
     None,
 }
 
+impl Trim {
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "newline" => Some(Trim::Newline),
+            "whitespace" => Some(Trim::Whitespace),
+            "none" => Some(Trim::None),
+            _ => None,
+        }
+    }
+}
+
 /// What `--watch` does when a secret's value changes.
 #[cfg_attr(
     test,
@@ -150,6 +161,17 @@ pub enum OnChange {
     Restart,
     Signal,
     None,
+}
+
+impl OnChange {
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "restart" => Some(OnChange::Restart),
+            "signal" => Some(OnChange::Signal),
+            "none" => Some(OnChange::None),
+            _ => None,
+        }
+    }
 }
 
 /// Whether a secret must be present.
@@ -345,7 +367,9 @@ impl Manifest {
             Error::Manifest(lines.join("\n"))
         };
         let doc = yaml::parse(text).map_err(|e| report(vec![(Some(e.mark), e.message)]))?;
-        let raw = Reader::new(&doc).manifest().map_err(report)?;
+        let mut doc = doc;
+        let root = doc.take_root();
+        let raw = Reader::new(&doc).manifest(root).map_err(report)?;
         raw.validate(path, &doc).map_err(report)
     }
 }
@@ -487,10 +511,16 @@ type Problems = Vec<(Option<Mark>, String)>;
 /// Reads the YAML tree into the `Raw*` structs. Every unknown key, missing key and wrong
 /// type is collected, so that one run reports them all; the values of keys are never
 /// quoted in messages (a `default:` may be a secret).
+///
+/// The tree is consumed: its strings move into the structs rather than being copied,
+/// and a key's path (`secrets.A.inject`) is a slice of names, joined only for a message.
 struct Reader<'d> {
     doc: &'d Document<'d>,
     problems: Problems,
 }
+
+/// Where a key is: the names of the mappings above it (`["secrets", "A"]`).
+type KeyPath<'p> = &'p [&'p str];
 
 /// The keys of each mapping, for "unknown field" messages.
 const MANIFEST_KEYS: &str = "version, secrets_dir, sources, scrub, max_file_size, max_mode, environments, clear_env, keep_env, on_change, on_change_signal, restart_grace, remote_timeout, secrets";
@@ -504,28 +534,28 @@ impl<'d> Reader<'d> {
         }
     }
 
-    /// Records a problem at byte `at` about `parent.key` (or `key` at the top).
-    fn bad(&mut self, at: usize, parent: &str, key: &str, msg: impl fmt::Display) {
-        let path = if parent.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{parent}.{key}")
-        };
+    /// Records a problem at byte `at` about the key `parent.key`.
+    fn bad(&mut self, at: usize, parent: KeyPath, key: &str, msg: impl fmt::Display) {
+        let mut path = parent.join(".");
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
         let mark = self.doc.mark(at);
         self.problems.push((Some(mark), format!("{path}: {msg}")));
     }
 
-    fn manifest(mut self) -> Result<RawManifest, Problems> {
-        let root = &self.doc.root;
-        let Some(entries) = root.entries() else {
-            let mark = self.doc.mark(root.at);
+    fn manifest(mut self, root: Node) -> Result<RawManifest, Problems> {
+        let at = root.at;
+        let kind = root.kind();
+        let Some(entries) = self.mapping(root, &[], "") else {
             return Err(vec![(
-                Some(mark),
-                format!("expected a mapping of settings, found {}", root.kind()),
+                Some(self.doc.mark(at)),
+                format!("expected a mapping of settings, found {kind}"),
             )]);
         };
-        let mut version = None;
-        let mut secrets = None;
+        let (mut version, mut secrets) = (None, None);
+        let (mut has_version, mut has_secrets) = (false, false);
         let mut m = RawManifest {
             version: 0,
             secrets_dir: None,
@@ -542,53 +572,54 @@ impl<'d> Reader<'d> {
             remote_timeout: None,
             secrets: OrderedSecrets(Vec::new()),
         };
-        for e in entries {
-            let (v, k) = (&e.value, e.key.as_str());
+        let top: KeyPath = &[];
+        for Entry { key, key_at, value } in entries {
+            let (v, k) = (value, key.as_str());
             match k {
-                "version" => version = self.number(v, "", k),
-                "secrets_dir" => m.secrets_dir = self.string(v, "", k),
+                "version" => (has_version, version) = (true, self.number(v, top, k)),
+                "secrets_dir" => m.secrets_dir = self.string(v, top, k),
                 "sources" => {
-                    m.sources = self.list(v, "", k, |r, n| {
-                        r.choice(n, "", k, Source::from_name, "file_env, file, env or aws")
+                    m.sources = self.list(v, top, k, |r, n| {
+                        r.choice(n, top, k, Source::from_name, "file_env, file, env or aws")
                     })
                 }
-                "scrub" => m.scrub = self.boolean(v, "", k),
-                "max_file_size" => m.max_file_size = self.size(v, "", k),
-                "max_mode" => m.max_mode = self.mode(v, "", k),
-                "environments" => m.environments = self.strings(v, "", k),
-                "clear_env" => m.clear_env = self.boolean(v, "", k),
-                "keep_env" => m.keep_env = self.strings(v, "", k),
-                "on_change" => {
-                    m.on_change = self.choice(
-                        v,
-                        "",
-                        k,
-                        |s| match s {
-                            "restart" => Some(OnChange::Restart),
-                            "signal" => Some(OnChange::Signal),
-                            "none" => Some(OnChange::None),
-                            _ => None,
-                        },
-                        "restart, signal or none",
-                    )
+                "scrub" => m.scrub = self.boolean(v, top, k),
+                "max_file_size" => {
+                    m.max_file_size = self.parsed(v, top, k, parse_size, SIZE).map(Size)
                 }
-                "on_change_signal" => m.on_change_signal = self.string(v, "", k),
-                "restart_grace" => m.restart_grace = self.seconds(v, "", k),
-                "remote_timeout" => m.remote_timeout = self.seconds(v, "", k),
-                "secrets" => secrets = self.secrets(v),
-                _ => self.unknown(e, "", MANIFEST_KEYS),
+                "max_mode" => m.max_mode = self.mode(v, top, k),
+                "environments" => m.environments = self.strings(v, top, k),
+                "clear_env" => m.clear_env = self.boolean(v, top, k),
+                "keep_env" => m.keep_env = self.strings(v, top, k),
+                "on_change" => {
+                    m.on_change =
+                        self.choice(v, top, k, OnChange::from_name, "restart, signal or none")
+                }
+                "on_change_signal" => m.on_change_signal = self.string(v, top, k),
+                "restart_grace" => {
+                    m.restart_grace = self
+                        .parsed(v, top, k, parse_duration, DURATION)
+                        .map(Seconds)
+                }
+                "remote_timeout" => {
+                    m.remote_timeout = self
+                        .parsed(v, top, k, parse_duration, DURATION)
+                        .map(Seconds)
+                }
+                "secrets" => (has_secrets, secrets) = (true, self.secrets(v)),
+                _ => self.unknown(key_at, top, k, MANIFEST_KEYS),
             }
         }
         match version {
             Some(v) => m.version = v,
-            None if !entries.iter().any(|e| e.key == "version") => self
+            None if !has_version => self
                 .problems
                 .push((None, "version: missing (write version: 1)".into())),
             None => {}
         }
         match secrets {
             Some(s) => m.secrets = s,
-            None if !entries.iter().any(|e| e.key == "secrets") => self.problems.push((
+            None if !has_secrets => self.problems.push((
                 None,
                 "secrets: missing (a manifest lists its secrets; secrets: {} for none)".into(),
             )),
@@ -601,55 +632,45 @@ impl<'d> Reader<'d> {
         }
     }
 
-    fn secrets(&mut self, node: &Node) -> Option<OrderedSecrets> {
-        let Some(entries) = node.entries() else {
-            self.bad(
-                node.at,
-                "",
-                "secrets",
-                format_args!(
+    fn secrets(&mut self, node: Node) -> Option<OrderedSecrets> {
+        let entries = match node.value {
+            Value::Map(entries) => entries,
+            Value::Null => Vec::new(),
+            _ => {
+                let msg = format!(
                     "expected a mapping from names to settings, found {}",
                     node.kind()
-                ),
-            );
-            return None;
+                );
+                self.bad(node.at, &[], "secrets", msg);
+                return None;
+            }
         };
         let mut out = Vec::with_capacity(entries.len());
-        for e in entries {
-            let path = format!("secrets.{}", e.key);
-            out.push((e.key.clone(), e.key_at, self.secret(&e.value, &path)));
+        for Entry { key, key_at, value } in entries {
+            let secret = self.secret(value, &["secrets", &key]);
+            out.push((key, key_at, secret));
         }
         Some(OrderedSecrets(out))
     }
 
-    fn secret(&mut self, node: &Node, p: &str) -> RawSecret {
+    fn secret(&mut self, node: Node, p: KeyPath) -> RawSecret {
         let mut s = RawSecret::default();
-        let Some(entries) = self.mapping(node, p) else {
+        let (parent, name) = (&p[..p.len() - 1], p[p.len() - 1]);
+        let Some(entries) = self.mapping(node, parent, name) else {
             return s;
         };
-        for e in entries {
-            let (v, k) = (&e.value, e.key.as_str());
+        for Entry { key, key_at, value } in entries {
+            let (v, k) = (value, key.as_str());
             match k {
                 "description" => s.description = self.string(v, p, k),
                 "required" => s.required = self.boolean(v, p, k),
                 "required_in" => s.required_in = self.strings(v, p, k),
                 "file" => s.file = self.string(v, p, k),
                 "env" => s.env = self.string(v, p, k),
-                "inject" => s.inject = self.inject(v, p),
+                "inject" => s.inject = self.inject(v, &[p, &[k]].concat()),
                 "default" => s.default = self.string(v, p, k),
                 "trim" => {
-                    s.trim = self.choice(
-                        v,
-                        p,
-                        k,
-                        |t| match t {
-                            "newline" => Some(Trim::Newline),
-                            "whitespace" => Some(Trim::Whitespace),
-                            "none" => Some(Trim::None),
-                            _ => None,
-                        },
-                        "newline, whitespace or none",
-                    )
+                    s.trim = self.choice(v, p, k, Trim::from_name, "newline, whitespace or none")
                 }
                 "min_length" => s.min_length = self.number(v, p, k),
                 "max_length" => s.max_length = self.number(v, p, k),
@@ -660,155 +681,160 @@ impl<'d> Reader<'d> {
                 "min_entropy_bits" => s.min_entropy_bits = self.number(v, p, k),
                 "forbid" => s.forbid = self.strings(v, p, k),
                 "max_age_days" => s.max_age_days = self.number(v, p, k),
-                "generate" => s.generate = self.generate(v, p),
+                "generate" => s.generate = self.generate(v, &[p, &[k]].concat()),
                 "aws_secretsmanager" => {
-                    let p = &format!("{p}.{k}");
-                    s.aws_secretsmanager = self.mapping(v, p).map(|entries| {
-                        let mut sm = RawAwsSecretsManager::default();
-                        let mut id = None;
-                        for e in entries {
-                            match e.key.as_str() {
-                                "id" => id = self.string(&e.value, p, "id"),
-                                "key" => sm.key = self.string(&e.value, p, "key"),
-                                _ => self.unknown(e, p, "id, key"),
-                            }
-                        }
-                        sm.id = self.required(id, v, p, "id");
-                        sm
-                    })
+                    s.aws_secretsmanager = self.aws_secretsmanager(v, &[p, &[k]].concat())
                 }
-                "aws_ssm" => {
-                    let p = &format!("{p}.{k}");
-                    s.aws_ssm = self.mapping(v, p).map(|entries| {
-                        let mut name = None;
-                        for e in entries {
-                            match e.key.as_str() {
-                                "name" => name = self.string(&e.value, p, "name"),
-                                _ => self.unknown(e, p, "name"),
-                            }
-                        }
-                        RawAwsSsm {
-                            name: self.required(name, v, p, "name"),
-                        }
-                    })
-                }
-                _ => self.unknown(e, p, SECRET_KEYS),
+                "aws_ssm" => s.aws_ssm = self.aws_ssm(v, &[p, &[k]].concat()),
+                _ => self.unknown(key_at, p, k, SECRET_KEYS),
             }
         }
         s
     }
 
-    fn inject(&mut self, node: &Node, parent: &str) -> Option<RawInject> {
-        let p = &format!("{parent}.inject");
-        let entries = self.mapping(node, p)?;
-        let mut inj = RawInject::default();
+    /// The entries of a mapping at `parent.key`, or `None` (for nothing, or for
+    /// anything else, which is a problem).
+    fn mapping(&mut self, node: Node, parent: KeyPath, key: &str) -> Option<Vec<Entry>> {
+        match node.value {
+            Value::Map(entries) => Some(entries),
+            Value::Null => None,
+            _ => {
+                let msg = format!("expected a mapping, found {}", node.kind());
+                self.bad(node.at, parent, key, msg);
+                None
+            }
+        }
+    }
+
+    /// A sub-mapping at `p` (its last name is its key), with a closure for each entry;
+    /// returns whether it was a mapping, and the keys it had.
+    fn fields(
+        &mut self,
+        node: Node,
+        p: KeyPath,
+        mut each: impl FnMut(&mut Self, Entry),
+    ) -> Option<(usize, Vec<String>)> {
+        let at = node.at;
+        let entries = self.mapping(node, &p[..p.len() - 1], p[p.len() - 1])?;
+        let keys = entries.iter().map(|e| e.key.clone()).collect();
         for e in entries {
-            let (v, k) = (&e.value, e.key.as_str());
+            each(self, e);
+        }
+        Some((at, keys))
+    }
+
+    fn inject(&mut self, node: Node, p: KeyPath) -> Option<RawInject> {
+        let mut inj = RawInject::default();
+        self.fields(node, p, |r, Entry { key, key_at, value }| {
+            let k = key.as_str();
             match k {
                 "env" => {
-                    inj.env = match &v.value {
+                    inj.env = match &value.value {
                         Value::Scalar { text, plain: true } if text == "false" => {
                             Some(InjectEnv::Off)
                         }
                         Value::Scalar { text, plain: true } if text == "true" => {
                             Some(InjectEnv::Default)
                         }
-                        _ => self.string(v, p, k).map(InjectEnv::Name),
+                        _ => r.string(value, p, k).map(InjectEnv::Name),
                     }
                 }
-                "file" => inj.file = self.string(v, p, k),
-                "mode" => inj.mode = self.mode(v, p, k),
-                _ => self.unknown(e, p, "env, file, mode"),
+                "file" => inj.file = r.string(value, p, k),
+                "mode" => inj.mode = r.mode(value, p, k),
+                _ => r.unknown(key_at, p, k, "env, file, mode"),
             }
-        }
+        })?;
         Some(inj)
     }
 
-    fn generate(&mut self, node: &Node, parent: &str) -> Option<Generate> {
-        let p = &format!("{parent}.generate");
-        let entries = self.mapping(node, p)?;
+    fn generate(&mut self, node: Node, p: KeyPath) -> Option<Generate> {
         let (mut length, mut charset) = (None, None);
-        for e in entries {
-            let (v, k) = (&e.value, e.key.as_str());
+        let (at, keys) = self.fields(node, p, |r, Entry { key, key_at, value }| {
+            let k = key.as_str();
             match k {
-                "length" => length = self.number(v, p, k),
+                "length" => length = r.number(value, p, k),
                 "charset" => {
-                    charset = self.choice(
-                        v,
+                    charset = r.choice(
+                        value,
                         p,
                         k,
                         Charset::from_name,
                         "alphanumeric, base64, base64url or hex",
                     )
                 }
-                _ => self.unknown(e, p, "length, charset"),
+                _ => r.unknown(key_at, p, k, "length, charset"),
             }
-        }
+        })?;
         Some(Generate {
-            length: self.required(length, node, p, "length"),
-            charset: self.required(charset, node, p, "charset"),
+            length: self.required(length, at, &keys, p, "length"),
+            charset: self.required(charset, at, &keys, p, "charset"),
+        })
+    }
+
+    fn aws_secretsmanager(&mut self, node: Node, p: KeyPath) -> Option<RawAwsSecretsManager> {
+        let (mut id, mut key_name) = (None, None);
+        let (at, keys) = self.fields(node, p, |r, Entry { key, key_at, value }| {
+            match key.as_str() {
+                "id" => id = r.string(value, p, "id"),
+                "key" => key_name = r.string(value, p, "key"),
+                k => r.unknown(key_at, p, k, "id, key"),
+            }
+        })?;
+        Some(RawAwsSecretsManager {
+            id: self.required(id, at, &keys, p, "id"),
+            key: key_name,
+        })
+    }
+
+    fn aws_ssm(&mut self, node: Node, p: KeyPath) -> Option<RawAwsSsm> {
+        let mut name = None;
+        let (at, keys) = self.fields(node, p, |r, Entry { key, key_at, value }| {
+            match key.as_str() {
+                "name" => name = r.string(value, p, "name"),
+                k => r.unknown(key_at, p, k, "name"),
+            }
+        })?;
+        Some(RawAwsSsm {
+            name: self.required(name, at, &keys, p, "name"),
         })
     }
 
     /// A key the mapping must have: reports it missing (unless it was there with a bad
     /// value, which is reported already) and stands in a placeholder.
-    fn required<T: Default>(&mut self, value: Option<T>, map: &Node, p: &str, key: &str) -> T {
-        if value.is_none()
-            && !map
-                .entries()
-                .is_some_and(|es| es.iter().any(|e| e.key == key))
-        {
-            self.bad(map.at, p, key, "missing");
+    fn required<T: Default>(
+        &mut self,
+        value: Option<T>,
+        at: usize,
+        keys: &[String],
+        p: KeyPath,
+        key: &str,
+    ) -> T {
+        if value.is_none() && !keys.iter().any(|k| k == key) {
+            self.bad(at, p, key, "missing");
         }
         value.unwrap_or_default()
     }
 
-    fn unknown(&mut self, e: &Entry, parent: &str, known: &str) {
-        self.bad(
-            e.key_at,
-            parent,
-            &e.key,
-            format_args!("unknown field (expected one of: {known})"),
-        );
-    }
-
-    /// The entries of a mapping (`None` for nothing); any other node is a problem.
-    fn mapping<'n>(&mut self, node: &'n Node, p: &str) -> Option<&'n [Entry]> {
-        match &node.value {
-            Value::Map(entries) => Some(entries),
-            Value::Null => None,
-            _ => {
-                let (parent, key) = p.rsplit_once('.').unwrap_or(("", p));
-                self.bad(
-                    node.at,
-                    parent,
-                    key,
-                    format_args!("expected a mapping, found {}", node.kind()),
-                );
-                None
-            }
-        }
+    fn unknown(&mut self, at: usize, parent: KeyPath, key: &str, known: &str) {
+        let msg = format!("unknown field (expected one of: {known})");
+        self.bad(at, parent, key, msg);
     }
 
     /// The text of a scalar (quoted or not); `None` for nothing.
-    fn string(&mut self, node: &Node, parent: &str, key: &str) -> Option<String> {
-        match &node.value {
-            Value::Scalar { text, .. } => Some(text.clone()),
+    fn string(&mut self, node: Node, parent: KeyPath, key: &str) -> Option<String> {
+        match node.value {
+            Value::Scalar { text, .. } => Some(text),
             Value::Null => None,
             _ => {
-                self.bad(
-                    node.at,
-                    parent,
-                    key,
-                    format_args!("expected a string, found {}", node.kind()),
-                );
+                let msg = format!("expected a string, found {}", node.kind());
+                self.bad(node.at, parent, key, msg);
                 None
             }
         }
     }
 
     /// `true` or `false`, unquoted.
-    fn boolean(&mut self, node: &Node, parent: &str, key: &str) -> Option<bool> {
+    fn boolean(&mut self, node: Node, parent: KeyPath, key: &str) -> Option<bool> {
         match &node.value {
             Value::Scalar { text, plain: true } if text == "true" => Some(true),
             Value::Scalar { text, plain: true } if text == "false" => Some(false),
@@ -821,7 +847,12 @@ impl<'d> Reader<'d> {
     }
 
     /// An unquoted number of type `T` (a count, bits, days...).
-    fn number<T: std::str::FromStr>(&mut self, node: &Node, parent: &str, key: &str) -> Option<T> {
+    fn number<T: std::str::FromStr>(
+        &mut self,
+        node: Node,
+        parent: KeyPath,
+        key: &str,
+    ) -> Option<T> {
         match &node.value {
             Value::Scalar { text, plain: true } => {
                 let n = text.parse().ok();
@@ -844,18 +875,18 @@ impl<'d> Reader<'d> {
     }
 
     /// A list of strings; a single value is not a list.
-    fn strings(&mut self, node: &Node, parent: &str, key: &str) -> Option<Vec<String>> {
+    fn strings(&mut self, node: Node, parent: KeyPath, key: &str) -> Option<Vec<String>> {
         self.list(node, parent, key, |r, n| r.string(n, parent, key))
     }
 
     fn list<T>(
         &mut self,
-        node: &Node,
-        parent: &str,
+        node: Node,
+        parent: KeyPath,
         key: &str,
-        mut item: impl FnMut(&mut Self, &Node) -> Option<T>,
+        mut item: impl FnMut(&mut Self, Node) -> Option<T>,
     ) -> Option<Vec<T>> {
-        match &node.value {
+        match node.value {
             Value::Seq(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for n in items {
@@ -869,63 +900,45 @@ impl<'d> Reader<'d> {
             }
             Value::Null => None,
             _ => {
-                self.bad(
-                    node.at,
-                    parent,
-                    key,
-                    format_args!("expected a list, found {}", node.kind()),
-                );
+                let msg = format!("expected a list, found {}", node.kind());
+                self.bad(node.at, parent, key, msg);
                 None
             }
         }
     }
 
+    /// A scalar that `parse` understands; `expected` says what it should look like.
+    fn parsed<T>(
+        &mut self,
+        node: Node,
+        parent: KeyPath,
+        key: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        expected: &str,
+    ) -> Option<T> {
+        let at = node.at;
+        let text = self.string(node, parent, key)?;
+        let v = parse(&text);
+        if v.is_none() {
+            self.bad(at, parent, key, expected);
+        }
+        v
+    }
+
     /// One of a fixed set of names (`names` lists them for the message).
     fn choice<T>(
         &mut self,
-        node: &Node,
-        parent: &str,
+        node: Node,
+        parent: KeyPath,
         key: &str,
         parse: impl Fn(&str) -> Option<T>,
         names: &str,
     ) -> Option<T> {
-        let text = self.string(node, parent, key)?;
-        let v = parse(&text);
-        if v.is_none() {
-            self.bad(node.at, parent, key, format_args!("expected {names}"));
-        }
-        v
+        self.parsed(node, parent, key, parse, &format!("expected {names}"))
     }
 
-    fn size(&mut self, node: &Node, parent: &str, key: &str) -> Option<Size> {
-        let text = self.string(node, parent, key)?;
-        let v = parse_size(&text).map(Size);
-        if v.is_none() {
-            self.bad(
-                node.at,
-                parent,
-                key,
-                "not a size (use bytes, or a number with KiB or MiB)",
-            );
-        }
-        v
-    }
-
-    fn seconds(&mut self, node: &Node, parent: &str, key: &str) -> Option<Seconds> {
-        let text = self.string(node, parent, key)?;
-        let v = parse_duration(&text).map(Seconds);
-        if v.is_none() {
-            self.bad(
-                node.at,
-                parent,
-                key,
-                "not a duration (use seconds, or a number with ms, s, m or h)",
-            );
-        }
-        v
-    }
-
-    fn mode(&mut self, node: &Node, parent: &str, key: &str) -> Option<Mode> {
+    fn mode(&mut self, node: Node, parent: KeyPath, key: &str) -> Option<Mode> {
+        let at = node.at;
         let quoted = matches!(node.value, Value::Scalar { plain: false, .. });
         let text = self.string(node, parent, key)?;
         let octal =
@@ -933,20 +946,23 @@ impl<'d> Reader<'d> {
         if !quoted {
             // YAML reads 0640 as the decimal number 640: refuse rather than guess.
             self.bad(
-                node.at,
+                at,
                 parent,
                 key,
                 "write modes as quoted octal strings, such as \"0640\"",
             );
             None
         } else if !octal {
-            self.bad(node.at, parent, key, "not an octal mode such as \"0640\"");
+            self.bad(at, parent, key, "not an octal mode such as \"0640\"");
             None
         } else {
             u32::from_str_radix(&text, 8).ok().map(Mode)
         }
     }
 }
+
+const SIZE: &str = "not a size (use bytes, or a number with KiB or MiB)";
+const DURATION: &str = "not a duration (use seconds, or a number with ms, s, m or h)";
 
 /// Splits `"512 KiB"` into `(512, "KiB")`: leading digits, then a unit (may be empty).
 fn number_and_unit(v: &str) -> Option<(u64, &str)> {
@@ -1155,31 +1171,42 @@ impl RawManifest {
             patterns: RefCell::default(),
         };
         let mut secrets = Vec::with_capacity(self.secrets.0.len());
-        let mut injected: BTreeMap<String, String> = BTreeMap::new();
-        let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
+        // Where each valid secret's name is, for the messages below.
+        let mut places = Vec::with_capacity(self.secrets.0.len());
         for (name, at, raw) in self.secrets.0 {
             let mut here =
                 |msg: String| problems.push((Some(doc.mark(at)), format!("secrets.{name}.{msg}")));
-            match raw.validate(&name, &ctx, &mut here) {
-                Some(spec) => {
-                    if let Some(var) = &spec.inject_env
-                        && let Some(other) = injected.insert(var.clone(), name.clone())
-                    {
-                        here(format!("inject.env: {var} is already injected by {other}"));
-                    }
-                    if let Some((f, _)) = &spec.inject_file
-                        && let Some(other) = files.insert(f.clone(), name.clone())
-                    {
-                        here(format!(
-                            "inject.file: {} is already written by {other}",
-                            f.display()
-                        ));
-                    }
-                    secrets.push(spec);
-                }
-                None => continue,
+            if let Some(spec) = raw.validate(&name, &ctx, &mut here) {
+                secrets.push(spec);
+                places.push(at);
             }
         }
+        // Two secrets may not inject one variable, nor write one file.
+        for (first, later) in repeats(&secrets, |s| s.inject_env.as_deref()) {
+            let (s, f) = (&secrets[later], &secrets[first]);
+            let var = s.inject_env.as_deref().unwrap_or_default();
+            let msg = format!(
+                "secrets.{}.inject.env: {var} is already injected by {}",
+                s.name, f.name
+            );
+            problems.push((Some(doc.mark(places[later])), msg));
+        }
+        let writes = repeats(&secrets, |s| {
+            s.inject_file.as_ref().map(|(f, _)| f.as_path())
+        });
+        for (first, later) in writes {
+            let (s, f) = (&secrets[later], &secrets[first]);
+            let file = s.inject_file.as_ref().map(|(p, _)| p.display());
+            let msg = format!(
+                "secrets.{}.inject.file: {} is already written by {}",
+                s.name,
+                file.map(|d| d.to_string()).unwrap_or_default(),
+                f.name
+            );
+            problems.push((Some(doc.mark(places[later])), msg));
+        }
+        // Reported in the order of the file (problems without a place first).
+        problems.sort_by_key(|(mark, _)| mark.map(|m| (m.line, m.column)));
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -1199,6 +1226,26 @@ impl RawManifest {
             secrets,
         })
     }
+}
+
+/// Every `(first, later)` pair of indices whose `key` is the same (and not `None`), in
+/// the order of `later`. Found by sorting, so 10,000 secrets cost n log n comparisons.
+fn repeats<'a, K: Ord>(
+    items: &'a [SecretSpec],
+    key: impl Fn(&'a SecretSpec) -> Option<K>,
+) -> Vec<(usize, usize)> {
+    let mut keyed: Vec<(K, usize)> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| Some((key(s)?, i)))
+        .collect();
+    keyed.sort_unstable();
+    let mut pairs: Vec<(usize, usize)> = keyed
+        .chunk_by(|a, b| a.0 == b.0)
+        .flat_map(|group| group[1..].iter().map(|&(_, later)| (group[0].1, later)))
+        .collect();
+    pairs.sort_unstable_by_key(|&(_, later)| later);
+    pairs
 }
 
 struct SecretContext<'a> {

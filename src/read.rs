@@ -125,7 +125,15 @@ fn read_bounded(mut file: File, expected: u64, max: u64) -> Result<Zeroizing<Vec
         }
         match file.read(&mut buf[len..]) {
             Ok(0) => break,
-            Ok(n) => len += n,
+            Ok(n) => {
+                len += n;
+                // A regular file that gave exactly the size `fstat` reported and left
+                // the buffer short has ended: no second `read` to see 0. (One that
+                // grew since is read on until its end, or the limit.)
+                if len < cap && len as u64 == expected {
+                    break;
+                }
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(ReadError::Io(e)),
         }

@@ -461,15 +461,17 @@ fn from_env(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Option<O
 /// The variables the `env` source reads, in order.
 pub fn env_candidates(spec: &SecretSpec, environment: Option<&str>) -> Vec<String> {
     let mut v = Vec::with_capacity(2);
-    if let Some(e) = environment {
-        v.push(format!(
-            "{}_{}",
-            e.to_ascii_uppercase().replace('-', "_"),
-            spec.env
-        ));
+    if let Some(prefix) = environment_prefix(environment) {
+        v.push(prefix + &spec.env);
     }
     v.push(spec.env.clone());
     v
+}
+
+/// What `--environment` puts before a variable's name for the `env` source:
+/// `production` → `PRODUCTION_`, `eu-west` → `EU_WEST_`.
+pub fn environment_prefix(environment: Option<&str>) -> Option<String> {
+    environment.map(|e| format!("{}_", e.to_ascii_uppercase().replace('-', "_")))
 }
 
 fn describe(outcome: &Outcome, path: &Path) -> String {

@@ -71,7 +71,11 @@ const WEAK_VALUES: &[&str] = &[
     "undefined",
 ];
 
+/// The longest of [`WEAK_VALUES`].
+const MAX_WEAK_LEN: usize = 13;
+
 /// Substrings that mark a value as a leftover from a template, compared in lower case.
+/// Each starts with `change` (`is_weak` relies on it).
 const WEAK_SUBSTRINGS: &[&str] = &[
     "change_in_production",
     "changeinproduction",
@@ -95,25 +99,25 @@ pub fn is_weak(value: &str) -> bool {
     let Some(first) = v.chars().next() else {
         return false;
     };
-    let starts = |p: &str| {
-        b.get(..p.len())
-            .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
+    // Compared byte by byte with an early exit (the slice method compares every byte);
+    // every word and substring below is lower case.
+    let at = |i: usize, word: &str| {
+        b.len() >= i + word.len()
+            && b[i..]
+                .iter()
+                .zip(word.as_bytes())
+                .all(|(x, y)| x.to_ascii_lowercase() == *y)
     };
-    let ends = |s: &str| {
-        (b.len().checked_sub(s.len()))
-            .and_then(|at| b.get(at..))
-            .is_some_and(|t| t.eq_ignore_ascii_case(s.as_bytes()))
+    // This runs on every value, so the cheap tests go first: no built-in weak value is
+    // longer than 13 bytes, and every substring starts with "change".
+    let marker = || {
+        (0..b.len()).any(|i| {
+            b[i] | 0x20 == b'c' && at(i, "change") && WEAK_SUBSTRINGS.iter().any(|s| at(i, s))
+        })
     };
-    // The first byte is compared alone first: `eq_ignore_ascii_case` on slices compares
-    // every byte (it is vectorised, without an early exit), and this runs on every value.
-    let contains = |s: &str| {
-        let s = s.as_bytes();
-        b.windows(s.len())
-            .any(|w| w[0].eq_ignore_ascii_case(&s[0]) && w.eq_ignore_ascii_case(s))
-    };
-    WEAK_VALUES.iter().any(|w| v.eq_ignore_ascii_case(w))
-        || WEAK_SUBSTRINGS.iter().any(|s| contains(s))
-        || (starts("your") && ends("here") && b.len() > "yourhere".len())
+    (b.len() <= MAX_WEAK_LEN && WEAK_VALUES.iter().any(|w| w.len() == b.len() && at(0, w)))
+        || marker()
+        || (at(0, "your") && at(b.len().saturating_sub(4), "here") && b.len() > "yourhere".len())
         || (v.starts_with('<') && v.ends_with('>') && b.len() > 2)
         || (v.starts_with("${") && v.ends_with('}'))
         || (v.starts_with("{{") && v.ends_with("}}") && b.len() > 3)
@@ -123,6 +127,18 @@ pub fn is_weak(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shortcuts_of_is_weak_hold() {
+        assert_eq!(
+            WEAK_VALUES.iter().map(|w| w.len()).max(),
+            Some(MAX_WEAK_LEN)
+        );
+        assert!(WEAK_SUBSTRINGS.iter().all(|s| s.starts_with("change")));
+        assert!(is_weak("xxCHANGE-IN-PRODUCTIONxx"));
+        assert!(is_weak("ADMINISTRATOR"));
+        assert!(!is_weak("change-in-product"));
+    }
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9

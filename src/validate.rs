@@ -8,7 +8,6 @@
 use crate::manifest::{Requirement, Rules};
 use crate::resolve::{FileFacts, Outcome, Resolved};
 use crate::strength;
-use std::collections::HashMap;
 use std::time::SystemTime;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -255,21 +254,27 @@ fn file_warnings(facts: &FileFacts, max_age_days: Option<u32>, opts: &Options) -
 
 /// Two secrets with the same (non-empty) value: a warning on each, naming the other.
 fn flag_duplicates(verdicts: &mut [Verdict]) {
-    let mut first: HashMap<&str, usize> = HashMap::new();
-    let mut pairs = Vec::new();
-    for (i, v) in verdicts.iter().enumerate() {
-        if let Outcome::Found(f) = &v.resolved.outcome
-            && !f.value.expose().is_empty()
-        {
-            match first.get(f.value.expose()) {
-                Some(&j) => pairs.push((j, i)),
-                None => {
-                    first.insert(f.value.expose(), i);
-                }
-            }
+    fn value<'v>(v: &'v Verdict) -> Option<&'v str> {
+        match &v.resolved.outcome {
+            Outcome::Found(f) if !f.value.expose().is_empty() => Some(f.value.expose()),
+            _ => None,
         }
     }
-    drop(first);
+    // Sorted by value (ties in manifest order), equal values are neighbours: no hash
+    // table of values, and n log n comparisons that stop at the first differing byte.
+    let mut order: Vec<usize> = (0..verdicts.len())
+        .filter(|&i| value(&verdicts[i]).is_some())
+        .collect();
+    order.sort_unstable_by(|&a, &b| {
+        value(&verdicts[a])
+            .cmp(&value(&verdicts[b]))
+            .then(a.cmp(&b))
+    });
+    let mut pairs: Vec<(usize, usize)> = order
+        .chunk_by(|&a, &b| value(&verdicts[a]) == value(&verdicts[b]))
+        .flat_map(|group| group[1..].iter().map(|&later| (group[0], later)))
+        .collect();
+    pairs.sort_unstable_by_key(|&(_, later)| later);
     for (a, b) in pairs {
         let (na, nb) = (verdicts[a].name().to_owned(), verdicts[b].name().to_owned());
         for (i, other) in [(a, nb), (b, na)] {

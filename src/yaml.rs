@@ -108,6 +108,17 @@ pub struct Document<'t> {
 }
 
 impl Document<'_> {
+    /// Takes the root out (leaving nothing), for a reader that consumes the tree.
+    pub fn take_root(&mut self) -> Node {
+        std::mem::replace(
+            &mut self.root,
+            Node {
+                value: Value::Null,
+                at: 0,
+            },
+        )
+    }
+
     /// Line and column of the byte offset `at`.
     pub fn mark(&self, at: usize) -> Mark {
         mark(&self.text, at)
