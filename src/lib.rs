@@ -62,13 +62,9 @@ pub fn run() -> i32 {
     let cli = match Cli::parse_args(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
-            return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                    exit::OK
-                }
-                _ => exit::USAGE,
-            };
+            // Help and version on stdout (exit 0); a usage error on stderr (exit 64).
+            e.print();
+            return e.exit_code();
         }
     };
     let env = Environment::capture();
