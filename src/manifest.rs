@@ -14,9 +14,10 @@ use crate::error::Error;
 use crate::formats::Format;
 use crate::read::{ReadError, read_capped};
 use crate::secret::Secret;
-use crate::yaml::{self, Document, Entry, Mark, Node, Value};
+use crate::yaml::{self, Entry, Mark, Node, Value};
 use nix::sys::signal::Signal;
 use regex_lite::Regex;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -366,11 +367,10 @@ impl Manifest {
                 .collect();
             Error::Manifest(lines.join("\n"))
         };
-        let doc = yaml::parse(text).map_err(|e| report(vec![(Some(e.mark), e.message)]))?;
-        let mut doc = doc;
-        let root = doc.take_root();
-        let raw = Reader::new(&doc).manifest(root).map_err(report)?;
-        raw.validate(path, &doc).map_err(report)
+        let text = yaml::normalize(text);
+        let root = yaml::parse(&text).map_err(|e| report(vec![(Some(e.mark), e.message)]))?;
+        let raw = Reader::new(&text).manifest(root).map_err(report)?;
+        raw.validate(path, &text).map_err(report)
     }
 }
 
@@ -515,7 +515,8 @@ type Problems = Vec<(Option<Mark>, String)>;
 /// The tree is consumed: its strings move into the structs rather than being copied,
 /// and a key's path (`secrets.A.inject`) is a slice of names, joined only for a message.
 struct Reader<'d> {
-    doc: &'d Document<'d>,
+    /// The text, for the line and column of a problem.
+    text: &'d str,
     problems: Problems,
 }
 
@@ -527,9 +528,9 @@ const MANIFEST_KEYS: &str = "version, secrets_dir, sources, scrub, max_file_size
 const SECRET_KEYS: &str = "description, required, required_in, file, env, inject, default, trim, min_length, max_length, pattern, format, decoded_bytes, min_key_bits, min_entropy_bits, forbid, max_age_days, generate, aws_secretsmanager, aws_ssm";
 
 impl<'d> Reader<'d> {
-    fn new(doc: &'d Document<'d>) -> Self {
+    fn new(text: &'d str) -> Self {
         Reader {
-            doc,
+            text,
             problems: Vec::new(),
         }
     }
@@ -541,16 +542,16 @@ impl<'d> Reader<'d> {
             path.push('.');
         }
         path.push_str(key);
-        let mark = self.doc.mark(at);
+        let mark = yaml::mark(self.text, at);
         self.problems.push((Some(mark), format!("{path}: {msg}")));
     }
 
-    fn manifest(mut self, root: Node) -> Result<RawManifest, Problems> {
+    fn manifest(mut self, root: Node<'d>) -> Result<RawManifest, Problems> {
         let at = root.at;
         let kind = root.kind();
         let Some(entries) = self.mapping(root, &[], "") else {
             return Err(vec![(
-                Some(self.doc.mark(at)),
+                Some(yaml::mark(self.text, at)),
                 format!("expected a mapping of settings, found {kind}"),
             )]);
         };
@@ -574,7 +575,7 @@ impl<'d> Reader<'d> {
         };
         let top: KeyPath = &[];
         for Entry { key, key_at, value } in entries {
-            let (v, k) = (value, key.as_str());
+            let (v, k) = (value, &*key);
             match k {
                 "version" => (has_version, version) = (true, self.number(v, top, k)),
                 "secrets_dir" => m.secrets_dir = self.string(v, top, k),
@@ -632,7 +633,7 @@ impl<'d> Reader<'d> {
         }
     }
 
-    fn secrets(&mut self, node: Node) -> Option<OrderedSecrets> {
+    fn secrets(&mut self, node: Node<'d>) -> Option<OrderedSecrets> {
         let entries = match node.value {
             Value::Map(entries) => entries,
             Value::Null => Vec::new(),
@@ -648,19 +649,19 @@ impl<'d> Reader<'d> {
         let mut out = Vec::with_capacity(entries.len());
         for Entry { key, key_at, value } in entries {
             let secret = self.secret(value, &["secrets", &key]);
-            out.push((key, key_at, secret));
+            out.push((key.into_owned(), key_at, secret));
         }
         Some(OrderedSecrets(out))
     }
 
-    fn secret(&mut self, node: Node, p: KeyPath) -> RawSecret {
+    fn secret(&mut self, node: Node<'d>, p: KeyPath) -> RawSecret {
         let mut s = RawSecret::default();
         let (parent, name) = (&p[..p.len() - 1], p[p.len() - 1]);
         let Some(entries) = self.mapping(node, parent, name) else {
             return s;
         };
         for Entry { key, key_at, value } in entries {
-            let (v, k) = (value, key.as_str());
+            let (v, k) = (value, &*key);
             match k {
                 "description" => s.description = self.string(v, p, k),
                 "required" => s.required = self.boolean(v, p, k),
@@ -694,7 +695,7 @@ impl<'d> Reader<'d> {
 
     /// The entries of a mapping at `parent.key`, or `None` (for nothing, or for
     /// anything else, which is a problem).
-    fn mapping(&mut self, node: Node, parent: KeyPath, key: &str) -> Option<Vec<Entry>> {
+    fn mapping(&mut self, node: Node<'d>, parent: KeyPath, key: &str) -> Option<Vec<Entry<'d>>> {
         match node.value {
             Value::Map(entries) => Some(entries),
             Value::Null => None,
@@ -710,10 +711,10 @@ impl<'d> Reader<'d> {
     /// returns whether it was a mapping, and the keys it had.
     fn fields(
         &mut self,
-        node: Node,
+        node: Node<'d>,
         p: KeyPath,
-        mut each: impl FnMut(&mut Self, Entry),
-    ) -> Option<(usize, Vec<String>)> {
+        mut each: impl FnMut(&mut Self, Entry<'d>),
+    ) -> Option<(usize, Vec<Cow<'d, str>>)> {
         let at = node.at;
         let entries = self.mapping(node, &p[..p.len() - 1], p[p.len() - 1])?;
         let keys = entries.iter().map(|e| e.key.clone()).collect();
@@ -723,10 +724,10 @@ impl<'d> Reader<'d> {
         Some((at, keys))
     }
 
-    fn inject(&mut self, node: Node, p: KeyPath) -> Option<RawInject> {
+    fn inject(&mut self, node: Node<'d>, p: KeyPath) -> Option<RawInject> {
         let mut inj = RawInject::default();
         self.fields(node, p, |r, Entry { key, key_at, value }| {
-            let k = key.as_str();
+            let k = &*key;
             match k {
                 "env" => {
                     inj.env = match &value.value {
@@ -747,10 +748,10 @@ impl<'d> Reader<'d> {
         Some(inj)
     }
 
-    fn generate(&mut self, node: Node, p: KeyPath) -> Option<Generate> {
+    fn generate(&mut self, node: Node<'d>, p: KeyPath) -> Option<Generate> {
         let (mut length, mut charset) = (None, None);
         let (at, keys) = self.fields(node, p, |r, Entry { key, key_at, value }| {
-            let k = key.as_str();
+            let k = &*key;
             match k {
                 "length" => length = r.number(value, p, k),
                 "charset" => {
@@ -771,14 +772,12 @@ impl<'d> Reader<'d> {
         })
     }
 
-    fn aws_secretsmanager(&mut self, node: Node, p: KeyPath) -> Option<RawAwsSecretsManager> {
+    fn aws_secretsmanager(&mut self, node: Node<'d>, p: KeyPath) -> Option<RawAwsSecretsManager> {
         let (mut id, mut key_name) = (None, None);
-        let (at, keys) = self.fields(node, p, |r, Entry { key, key_at, value }| {
-            match key.as_str() {
-                "id" => id = r.string(value, p, "id"),
-                "key" => key_name = r.string(value, p, "key"),
-                k => r.unknown(key_at, p, k, "id, key"),
-            }
+        let (at, keys) = self.fields(node, p, |r, Entry { key, key_at, value }| match &*key {
+            "id" => id = r.string(value, p, "id"),
+            "key" => key_name = r.string(value, p, "key"),
+            k => r.unknown(key_at, p, k, "id, key"),
         })?;
         Some(RawAwsSecretsManager {
             id: self.required(id, at, &keys, p, "id"),
@@ -786,13 +785,11 @@ impl<'d> Reader<'d> {
         })
     }
 
-    fn aws_ssm(&mut self, node: Node, p: KeyPath) -> Option<RawAwsSsm> {
+    fn aws_ssm(&mut self, node: Node<'d>, p: KeyPath) -> Option<RawAwsSsm> {
         let mut name = None;
-        let (at, keys) = self.fields(node, p, |r, Entry { key, key_at, value }| {
-            match key.as_str() {
-                "name" => name = r.string(value, p, "name"),
-                k => r.unknown(key_at, p, k, "name"),
-            }
+        let (at, keys) = self.fields(node, p, |r, Entry { key, key_at, value }| match &*key {
+            "name" => name = r.string(value, p, "name"),
+            k => r.unknown(key_at, p, k, "name"),
         })?;
         Some(RawAwsSsm {
             name: self.required(name, at, &keys, p, "name"),
@@ -805,7 +802,7 @@ impl<'d> Reader<'d> {
         &mut self,
         value: Option<T>,
         at: usize,
-        keys: &[String],
+        keys: &[Cow<'d, str>],
         p: KeyPath,
         key: &str,
     ) -> T {
@@ -821,9 +818,9 @@ impl<'d> Reader<'d> {
     }
 
     /// The text of a scalar (quoted or not); `None` for nothing.
-    fn string(&mut self, node: Node, parent: KeyPath, key: &str) -> Option<String> {
+    fn string(&mut self, node: Node<'d>, parent: KeyPath, key: &str) -> Option<String> {
         match node.value {
-            Value::Scalar { text, .. } => Some(text),
+            Value::Scalar { text, .. } => Some(text.into_owned()),
             Value::Null => None,
             _ => {
                 let msg = format!("expected a string, found {}", node.kind());
@@ -834,7 +831,7 @@ impl<'d> Reader<'d> {
     }
 
     /// `true` or `false`, unquoted.
-    fn boolean(&mut self, node: Node, parent: KeyPath, key: &str) -> Option<bool> {
+    fn boolean(&mut self, node: Node<'d>, parent: KeyPath, key: &str) -> Option<bool> {
         match &node.value {
             Value::Scalar { text, plain: true } if text == "true" => Some(true),
             Value::Scalar { text, plain: true } if text == "false" => Some(false),
@@ -849,7 +846,7 @@ impl<'d> Reader<'d> {
     /// An unquoted number of type `T` (a count, bits, days...).
     fn number<T: std::str::FromStr>(
         &mut self,
-        node: Node,
+        node: Node<'d>,
         parent: KeyPath,
         key: &str,
     ) -> Option<T> {
@@ -875,16 +872,16 @@ impl<'d> Reader<'d> {
     }
 
     /// A list of strings; a single value is not a list.
-    fn strings(&mut self, node: Node, parent: KeyPath, key: &str) -> Option<Vec<String>> {
+    fn strings(&mut self, node: Node<'d>, parent: KeyPath, key: &str) -> Option<Vec<String>> {
         self.list(node, parent, key, |r, n| r.string(n, parent, key))
     }
 
     fn list<T>(
         &mut self,
-        node: Node,
+        node: Node<'d>,
         parent: KeyPath,
         key: &str,
-        mut item: impl FnMut(&mut Self, Node) -> Option<T>,
+        mut item: impl FnMut(&mut Self, Node<'d>) -> Option<T>,
     ) -> Option<Vec<T>> {
         match node.value {
             Value::Seq(items) => {
@@ -910,7 +907,7 @@ impl<'d> Reader<'d> {
     /// A scalar that `parse` understands; `expected` says what it should look like.
     fn parsed<T>(
         &mut self,
-        node: Node,
+        node: Node<'d>,
         parent: KeyPath,
         key: &str,
         parse: impl Fn(&str) -> Option<T>,
@@ -928,7 +925,7 @@ impl<'d> Reader<'d> {
     /// One of a fixed set of names (`names` lists them for the message).
     fn choice<T>(
         &mut self,
-        node: Node,
+        node: Node<'d>,
         parent: KeyPath,
         key: &str,
         parse: impl Fn(&str) -> Option<T>,
@@ -937,7 +934,7 @@ impl<'d> Reader<'d> {
         self.parsed(node, parent, key, parse, &format!("expected {names}"))
     }
 
-    fn mode(&mut self, node: Node, parent: KeyPath, key: &str) -> Option<Mode> {
+    fn mode(&mut self, node: Node<'d>, parent: KeyPath, key: &str) -> Option<Mode> {
         let at = node.at;
         let quoted = matches!(node.value, Value::Scalar { plain: false, .. });
         let text = self.string(node, parent, key)?;
@@ -1090,7 +1087,7 @@ mod schema_impls {
 const WITHOUT_AWS: &str = "this sesame was built without the aws feature (use a build with --features aws; see docs/aws.md)";
 
 impl RawManifest {
-    fn validate(self, path: Option<&Path>, doc: &Document) -> Result<Manifest, Problems> {
+    fn validate(self, path: Option<&Path>, text: &str) -> Result<Manifest, Problems> {
         let mut problems: Problems = Vec::new();
         let mut top = |msg: String| problems.push((None, msg));
 
@@ -1174,8 +1171,9 @@ impl RawManifest {
         // Where each valid secret's name is, for the messages below.
         let mut places = Vec::with_capacity(self.secrets.0.len());
         for (name, at, raw) in self.secrets.0 {
-            let mut here =
-                |msg: String| problems.push((Some(doc.mark(at)), format!("secrets.{name}.{msg}")));
+            let mut here = |msg: String| {
+                problems.push((Some(yaml::mark(text, at)), format!("secrets.{name}.{msg}")))
+            };
             if let Some(spec) = raw.validate(&name, &ctx, &mut here) {
                 secrets.push(spec);
                 places.push(at);
@@ -1189,7 +1187,7 @@ impl RawManifest {
                 "secrets.{}.inject.env: {var} is already injected by {}",
                 s.name, f.name
             );
-            problems.push((Some(doc.mark(places[later])), msg));
+            problems.push((Some(yaml::mark(text, places[later])), msg));
         }
         let writes = repeats(&secrets, |s| {
             s.inject_file.as_ref().map(|(f, _)| f.as_path())
@@ -1203,7 +1201,7 @@ impl RawManifest {
                 file.map(|d| d.to_string()).unwrap_or_default(),
                 f.name
             );
-            problems.push((Some(doc.mark(places[later])), msg));
+            problems.push((Some(yaml::mark(text, places[later])), msg));
         }
         // Reported in the order of the file (problems without a place first).
         problems.sort_by_key(|(mark, _)| mark.map(|m| (m.line, m.column)));
