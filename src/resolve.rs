@@ -9,6 +9,7 @@ use crate::env::Environment;
 use crate::manifest::{AwsLocation, Manifest, SecretSpec, Source, Trim};
 use crate::read::{ReadError, read_capped};
 use crate::secret::Secret;
+use std::borrow::Cow;
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
@@ -104,7 +105,8 @@ pub enum Outcome {
 pub struct Look {
     /// `$DB_PASSWORD_FILE`, `/run/secrets/db_password`, `$DB_PASSWORD`, `default`.
     pub place: String,
-    pub found: String,
+    /// `used`, `not set`, `no such file`, or why it could not be used.
+    pub found: Cow<'static, str>,
 }
 
 /// The result for one secret: its spec, the outcome, and the trail.
@@ -193,10 +195,10 @@ pub fn resolve_all<'m>(secrets: &'m [SecretSpec], ctx: &Context) -> Vec<Resolved
                             origin: Origin::Aws(spec.aws.clone().expect("has a location")),
                             file: None,
                         })),
-                        "used".to_owned(),
+                        Cow::Borrowed("used"),
                     ),
-                    Fetched::NotFound(why) => (None, why),
-                    Fetched::Failed(why) => (Some(Outcome::Failed(why.clone())), why),
+                    Fetched::NotFound(why) => (None, Cow::Owned(why)),
+                    Fetched::Failed(why) => (Some(Outcome::Failed(why.clone())), Cow::Owned(why)),
                 };
                 looks.push(Look { place, found });
                 match outcome {
@@ -328,42 +330,51 @@ fn resolve_from<'m>(
 
 /// The `file_env` source: `$<env>_FILE` names a file. Exclusive with `$<env>`.
 fn from_file_env(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Option<Outcome> {
-    let var = format!("{}_FILE", spec.env);
-    let place = format!("${var}");
-    let Some(path) = ctx.env.get_nonempty(&var) else {
+    let place = format!("${}_FILE", spec.env);
+    let var = &place[1..];
+    let Some(path) = ctx.env.get_nonempty(var) else {
         looks.push(Look {
             place,
             found: "not set".into(),
         });
         return None;
     };
-    let path = PathBuf::from(path);
     if ctx.env.get_nonempty(&spec.env).is_some() {
+        let why = format!("both {} and {var} are set; they are exclusive", spec.env);
         looks.push(Look {
             place,
             found: "set, but so is the plain variable".into(),
         });
-        return Some(Outcome::Failed(format!(
-            "both {} and {var} are set; they are exclusive",
-            spec.env
-        )));
+        return Some(Outcome::Failed(why));
     }
     // A `_FILE` that names nothing is an error, not a fall-through: the operator asked
     // for that file.
-    let outcome = match read_file(&path, spec.trim, ctx.max_file_size) {
-        Ok((value, meta)) => Outcome::Found(Found {
-            value,
-            origin: Origin::FileEnv {
-                var: var.clone(),
-                path: path.clone(),
-            },
-            file: Some(FileFacts::from(&meta)),
-        }),
-        Err(why) => Outcome::Failed(format!("${var} names {}: {why}", path.display())),
+    let path = Path::new(path);
+    let (outcome, found) = match read_file(path, spec.trim, ctx.max_file_size) {
+        Ok((value, meta)) => {
+            let found = format!("used ({})", path.display());
+            let origin = Origin::FileEnv {
+                var: var.to_owned(),
+                path: path.to_path_buf(),
+            };
+            let file = Some(FileFacts::from(&meta));
+            (
+                Outcome::Found(Found {
+                    value,
+                    origin,
+                    file,
+                }),
+                found,
+            )
+        }
+        Err(why) => {
+            let why = format!("${var} names {}: {why}", path.display());
+            (Outcome::Failed(why.clone()), why)
+        }
     };
     looks.push(Look {
         place,
-        found: describe(&outcome, &path),
+        found: found.into(),
     });
     Some(outcome)
 }
@@ -371,57 +382,66 @@ fn from_file_env(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Opt
 /// The `file` source: candidates in the secrets directory, environment subdirectory
 /// first. An absent candidate falls through; any other failure stops the search.
 fn from_dir(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Option<Outcome> {
+    // Each path is built only when the ones before it were not there.
     for path in file_candidates(spec, ctx) {
-        match read_file(&path, spec.trim, ctx.max_file_size) {
+        let (outcome, found) = match read_file(&path, spec.trim, ctx.max_file_size) {
             Err(FileError::Read(ReadError::NotFound)) => {
                 looks.push(Look {
                     place: path.display().to_string(),
                     found: "no such file".into(),
                 });
+                continue;
             }
-            result => {
-                let outcome = match result {
-                    Ok((value, meta)) => Outcome::Found(Found {
-                        value,
-                        origin: Origin::File { path: path.clone() },
-                        file: Some(FileFacts::from(&meta)),
-                    }),
-                    Err(why) => Outcome::Failed(format!("{}: {why}", path.display())),
-                };
-                let found = match &outcome {
-                    Outcome::Found(_) => "used".to_owned(),
-                    other => describe(other, &path),
-                };
+            Ok((value, meta)) => {
+                let file = Some(FileFacts::from(&meta));
+                let place = path.display().to_string();
+                let origin = Origin::File { path };
                 looks.push(Look {
-                    place: path.display().to_string(),
-                    found,
+                    place,
+                    found: "used".into(),
                 });
-                return Some(outcome);
+                return Some(Outcome::Found(Found {
+                    value,
+                    origin,
+                    file,
+                }));
             }
-        }
+            Err(why) => {
+                let why = format!("{}: {why}", path.display());
+                (Outcome::Failed(why.clone()), why)
+            }
+        };
+        looks.push(Look {
+            place: path.display().to_string(),
+            found: found.into(),
+        });
+        return Some(outcome);
     }
     None
 }
 
-/// The file paths the `file` source tries, in order (SPEC §3.1, §3.4).
-pub fn file_candidates(spec: &SecretSpec, ctx: &Context) -> Vec<PathBuf> {
-    let names: Vec<PathBuf> = match &spec.file {
-        Some(f) => vec![f.clone()],
-        None => {
-            let lower = spec.name.to_lowercase();
-            let mut v = vec![PathBuf::from(&spec.name)];
-            if lower != spec.name {
-                v.push(PathBuf::from(lower));
+/// The file paths the `file` source tries, in order (SPEC §3.1, §3.4): for each
+/// directory (`<secrets_dir>/<environment>` first, if given, then `<secrets_dir>`), the
+/// `file:` of the manifest, or else the name and then its lower case. Lazy: a path is
+/// built when it is reached.
+pub fn file_candidates<'a>(
+    spec: &'a SecretSpec,
+    ctx: &'a Context,
+) -> impl Iterator<Item = PathBuf> + 'a {
+    let environment_dir = ctx.environment.map(|e| Cow::Owned(ctx.secrets_dir.join(e)));
+    let dirs = environment_dir
+        .into_iter()
+        .chain(std::iter::once(Cow::Borrowed(ctx.secrets_dir.as_path())));
+    dirs.flat_map(move |dir: Cow<'a, Path>| {
+        (0..2).filter_map(move |i| match (i, &spec.file) {
+            (0, Some(file)) => Some(dir.join(file)),
+            (0, None) => Some(dir.join(&spec.name)),
+            (_, None) if spec.name.bytes().any(|b| b.is_ascii_uppercase()) => {
+                Some(dir.join(spec.name.to_ascii_lowercase()))
             }
-            v
-        }
-    };
-    let mut out = Vec::with_capacity(names.len() * 2);
-    if let Some(e) = ctx.environment {
-        out.extend(names.iter().map(|n| ctx.secrets_dir.join(e).join(n)));
-    }
-    out.extend(names.iter().map(|n| ctx.secrets_dir.join(n)));
-    out
+            _ => None,
+        })
+    })
 }
 
 /// The `env` source: `$<ENVIRONMENT>_<env>` first, then `$<env>`.
@@ -447,7 +467,7 @@ fn from_env(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Option<O
                     place,
                     found: match &outcome {
                         Outcome::Found(_) => "used".into(),
-                        Outcome::Failed(why) => why.clone(),
+                        Outcome::Failed(why) => why.clone().into(),
                         Outcome::Absent => unreachable!(),
                     },
                 });
@@ -472,14 +492,6 @@ pub fn env_candidates(spec: &SecretSpec, environment: Option<&str>) -> Vec<Strin
 /// `production` → `PRODUCTION_`, `eu-west` → `EU_WEST_`.
 pub fn environment_prefix(environment: Option<&str>) -> Option<String> {
     environment.map(|e| format!("{}_", e.to_ascii_uppercase().replace('-', "_")))
-}
-
-fn describe(outcome: &Outcome, path: &Path) -> String {
-    match outcome {
-        Outcome::Found(_) => format!("used ({})", path.display()),
-        Outcome::Failed(why) => why.clone(),
-        Outcome::Absent => "absent".into(),
-    }
 }
 
 /// Why a file could not become a value.
