@@ -172,6 +172,8 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
         });
     }
     log_summary(&report);
+    // Closes the secret files still open (a supervisor must not hold them).
+    drop(ctx);
     launch(
         settings,
         &manifest,
@@ -212,6 +214,7 @@ fn context<'a>(settings: &'a Settings, manifest: &Manifest, env: &'a Environment
         env,
         max_file_size: manifest.max_file_size,
         remote_timeout: manifest.remote_timeout,
+        closes: Default::default(),
     }
 }
 

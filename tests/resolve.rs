@@ -357,3 +357,29 @@ fn a_manifest_is_required_unless_file_env() {
     r.code(78)
         .stderr_has("/etc/sesame/manifest.yaml: no such file");
 }
+
+/// Secret files are closed in batches (read.rs `CloseBatch`), not one by one: none may
+/// stay open in a supervisor, and none may reach the command.
+#[test]
+fn no_secret_file_stays_open_in_the_supervisor_or_the_command() {
+    let mut c = Case::new();
+    let mut yaml = String::from("version: 1\nsources: [file]\nsecrets:\n");
+    for i in 0..300 {
+        yaml.push_str(&format!("  S{i}: {{}}\n"));
+        c.secret_file(&format!("S{i}"), &format!("value-{i}"));
+    }
+    c.manifest(&yaml);
+    let secrets = c.secrets_dir();
+    let dir = secrets.to_str().unwrap();
+    // The supervisor's descriptors (its child's parent) and the command's own, by
+    // where they point.
+    let script = "ls -l /proc/$PPID/fd/ /proc/$$/fd/ 2>&1";
+    let r = c.run(&["--init", "--", "sh", "-c", script]);
+    r.code(0);
+    assert!(r.stdout.contains("/proc/"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains(dir),
+        "a secret file is still open:\n{}",
+        r.stdout
+    );
+}
