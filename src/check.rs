@@ -4,10 +4,11 @@
 
 use crate::cli::{CheckArgs, ReportFormat};
 use crate::error::{Error, exit};
-use crate::resolve::{Context, Outcome, file_candidates};
+use crate::resolve::{Context, Found, Origin, Outcome};
 use crate::validate::{Report, Severity, Verdict};
 use serde_json::json;
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -66,32 +67,57 @@ fn paint(status: &str, width: usize, colour: bool) -> String {
     }
 }
 
-fn source(v: &Verdict) -> String {
+fn source<'v>(v: &'v Verdict) -> Cow<'v, str> {
     match &v.resolved.outcome {
-        Outcome::Found(f) => f.origin.to_string(),
+        // The common case without `format!` (a thousand rows cost a thousand).
+        Outcome::Found(Found {
+            origin: Origin::File { path },
+            ..
+        }) => {
+            let path = path.to_string_lossy();
+            let mut s = String::with_capacity(5 + path.len());
+            s.push_str("file ");
+            s.push_str(&path);
+            s.into()
+        }
+        Outcome::Found(f) => f.origin.to_string().into(),
         _ => "-".into(),
     }
 }
 
-fn reasons(v: &Verdict) -> String {
-    v.findings
-        .iter()
-        .map(|f| f.message.as_str())
-        .collect::<Vec<_>>()
-        .join("; ")
+fn reasons<'v>(v: &'v Verdict) -> Cow<'v, str> {
+    match &v.findings[..] {
+        [] => "".into(),
+        [one] => one.message.as_str().into(),
+        many => many
+            .iter()
+            .map(|f| f.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+            .into(),
+    }
+}
+
+/// Appends `text` and the spaces that make it `width` characters wide.
+fn pad(out: &mut String, text: &str, width: usize) {
+    out.push_str(text);
+    let n = text.chars().count();
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(n)));
 }
 
 /// The aligned text table, one row a secret, then unused files and a summary line.
 fn table(report: &Report, unused: &[PathBuf], colour: bool) -> String {
-    let mut rows: Vec<[String; 4]> = vec![[
+    // Borrowed where it can be: a thousand secrets make a thousand rows.
+    let mut rows: Vec<[Cow<str>; 4]> = Vec::with_capacity(report.verdicts.len() + 1);
+    rows.push([
         "NAME".into(),
         "STATUS".into(),
         "SOURCE".into(),
         "REASON".into(),
-    ]];
+    ]);
     for v in &report.verdicts {
         rows.push([
-            v.name().to_owned(),
+            v.name().into(),
             v.status.as_str().into(),
             source(v),
             reasons(v),
@@ -101,21 +127,28 @@ fn table(report: &Report, unused: &[PathBuf], colour: bool) -> String {
         rows.push([
             "-".into(),
             "unused".into(),
-            format!("file {}", p.display()),
+            format!("file {}", p.display()).into(),
             "no secret uses this file".into(),
         ]);
     }
     let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
     let (w0, w1, w2) = (width(0), width(1), width(2));
-    let mut out = String::new();
+    let mut out = String::with_capacity(rows.len() * (w0 + w1 + w2 + 16));
     for (i, r) in rows.iter().enumerate() {
-        let status = if i == 0 {
-            format!("{:w1$}", r[1])
+        let start = out.len();
+        pad(&mut out, &r[0], w0);
+        out.push_str("  ");
+        if i > 0 && colour {
+            out.push_str(&paint(&r[1], w1, colour));
         } else {
-            paint(&r[1], w1, colour)
-        };
-        let line = format!("{:w0$}  {status}  {:w2$}  {}", r[0], r[2], r[3]);
-        out.push_str(line.trim_end());
+            pad(&mut out, &r[1], w1);
+        }
+        out.push_str("  ");
+        pad(&mut out, &r[2], w2);
+        out.push_str("  ");
+        out.push_str(&r[3]);
+        let line_end = start + out[start..].trim_end().len();
+        out.truncate(line_end);
         out.push('\n');
     }
     let mut counts: Vec<(&str, usize)> = Vec::new();
@@ -220,25 +253,42 @@ fn explain(v: &Verdict, format: ReportFormat) -> String {
 }
 
 /// Files in the secrets directory that no secret reads (Kubernetes' `..` entries and
-/// directories are skipped).
+/// directories are skipped). Compared by name: each secret's candidates in that
+/// directory, in a sorted list (a thousand secrets, a thousand files).
 fn unused_files(report: &Report, ctx: &Context) -> Vec<PathBuf> {
-    let mut used: HashSet<PathBuf> = HashSet::new();
+    let mut used: Vec<Cow<OsStr>> = Vec::with_capacity(report.verdicts.len() * 2);
     for v in &report.verdicts {
-        used.extend(file_candidates(v.resolved.spec, ctx));
+        let spec = v.resolved.spec;
+        match &spec.file {
+            Some(f) => used.push(f.as_os_str().into()),
+            None => {
+                used.push(OsStr::new(&spec.name).into());
+                used.push(OsString::from(spec.name.to_ascii_lowercase()).into());
+            }
+        }
         if let Outcome::Found(f) = &v.resolved.outcome
             && let Some(p) = f.origin.path()
+            && p.parent() == Some(ctx.secrets_dir.as_path())
+            && let Some(name) = p.file_name()
         {
-            used.insert(p.to_path_buf());
+            used.push(name.into());
         }
     }
+    used.sort_unstable();
     let Ok(entries) = std::fs::read_dir(&ctx.secrets_dir) else {
         return Vec::new();
     };
     let mut out: Vec<PathBuf> = entries
         .filter_map(Result::ok)
-        .filter(|e| !e.file_name().to_string_lossy().starts_with(".."))
+        .filter(|e| {
+            let name = e.file_name();
+            !name.as_encoded_bytes().starts_with(b"..")
+                && used
+                    .binary_search(&Cow::Borrowed(name.as_os_str()))
+                    .is_err()
+        })
         .map(|e| e.path())
-        .filter(|p| !Path::is_dir(p) && !used.contains(p))
+        .filter(|p| !Path::is_dir(p))
         .collect();
     out.sort();
     out

@@ -435,7 +435,7 @@ fn from_dir(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Option<O
 /// directory (`<secrets_dir>/<environment>` first, if given, then `<secrets_dir>`), the
 /// `file:` of the manifest, or else the name and then its lower case. Lazy: a path is
 /// built when it is reached.
-pub fn file_candidates<'a>(
+fn file_candidates<'a>(
     spec: &'a SecretSpec,
     ctx: &'a Context,
 ) -> impl Iterator<Item = PathBuf> + 'a {
