@@ -56,9 +56,10 @@ pub fn is_dangerous_name(name: &str) -> bool {
 
 /// Whether `name` is a valid secret or variable name: `[A-Za-z_][A-Za-z0-9_]*`.
 pub fn is_valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    // Bytes, not chars: every allowed character is ASCII, so any other byte fails.
+    let b = name.as_bytes();
+    matches!(b.first(), Some(c) if c.is_ascii_alphabetic() || *c == b'_')
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
 /// Where a secret may be found, in the order the manifest's `sources` gives.

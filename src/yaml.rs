@@ -134,10 +134,14 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
 /// Parses one YAML document whose line breaks are `\n` (see [`normalize`]). An empty
 /// document (only comments) is a null root.
 pub fn parse(text: &str) -> Result<Node<'_>, Error> {
-    if let Some(i) = text
-        .bytes()
-        .position(|b| b < 0x20 && b != b'\n' && b != b'\t' || b == 0x7f)
-    {
+    let control = |b: &u8| *b < 0x20 && *b != b'\n' && *b != b'\t' || *b == 0x7f;
+    // A branch-free pass over 64-byte blocks first (it vectorises); the position is
+    // looked for only when there is one.
+    let any = text
+        .as_bytes()
+        .chunks(64)
+        .any(|block| block.iter().fold(false, |seen, b| seen | control(b)));
+    if any && let Some(i) = text.bytes().position(|b| control(&b)) {
         return Err(Error {
             mark: mark(text, i),
             message: "control characters are not allowed in YAML".into(),
@@ -481,17 +485,29 @@ impl<'t> Parser<'t> {
     /// Scans the first line of a plain scalar in block context from `start`: where it
     /// ends, and whether it is a key (`text:` followed by a blank or the line's end).
     fn plain_line(&self, start: usize) -> (usize, bool) {
+        // Only `:`, `#` and the line's end can end it: skip to the next of those.
+        let trimmed = |i: usize| {
+            start
+                + self.s[start..i]
+                    .iter()
+                    .rposition(|&b| !is_blank(b))
+                    .map_or(0, |n| n + 1)
+        };
         let mut i = start;
-        let mut end = start;
         loop {
-            match self.at(i) {
-                b'\n' | 0 => return (end, false),
-                b':' if is_break_or_blank(self.at(i + 1)) => return (end, true),
-                b'#' if i > start && is_blank(self.at(i - 1)) => return (end, false),
-                b' ' | b'\t' => {}
-                _ => end = i + 1,
+            let Some(n) = self.s[i..]
+                .iter()
+                .position(|&b| matches!(b, b':' | b'#' | b'\n'))
+            else {
+                return (trimmed(self.s.len()), false);
+            };
+            i += n;
+            match self.s[i] {
+                b':' if is_break_or_blank(self.at(i + 1)) => return (trimmed(i), true),
+                b'#' if i > start && is_blank(self.s[i - 1]) => return (trimmed(i), false),
+                b'\n' => return (trimmed(i), false),
+                _ => i += 1,
             }
-            i += 1;
         }
     }
 
