@@ -38,8 +38,11 @@ impl Environment {
     pub fn from_pairs(pairs: impl IntoIterator<Item = (OsString, OsString)>) -> Self {
         let vars: Vec<(OsString, OsString)> = pairs.into_iter().collect();
         let mut sorted: Vec<u32> = (0..vars.len() as u32).collect();
-        // Stable, so of two equal names the first stays first and the dedup keeps it.
-        sorted.sort_by(|&a, &b| vars[a as usize].0.cmp(&vars[b as usize].0));
+        // Ties in their original order, so of two equal names the dedup keeps the first.
+        sorted.sort_unstable_by(|&a, &b| {
+            let name = |i: u32| vars[i as usize].0.as_encoded_bytes();
+            name(a).cmp(name(b)).then(a.cmp(&b))
+        });
         sorted.dedup_by(|later, first| vars[*later as usize].0 == vars[*first as usize].0);
         Environment { vars, sorted }
     }
