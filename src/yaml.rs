@@ -1296,38 +1296,36 @@ fn unique(entries: Vec<Entry<'_>>) -> PResult<Vec<Entry<'_>>> {
 /// Applies `<<` merge keys: each merged mapping's entries that the mapping does not set
 /// itself are inserted where the `<<` was (earlier merges win over later ones).
 fn merge<'t>(
-    mut entries: Vec<Entry<'t>>,
+    entries: Vec<Entry<'t>>,
     merges: Vec<(usize, Node<'t>)>,
 ) -> PResult<Vec<Entry<'t>>> {
     if merges.is_empty() {
         return Ok(entries);
     }
-    let explicit: Vec<Cow<str>> = entries.iter().map(|e| e.key.clone()).collect();
-    let mut inserted = 0;
-    let mut seen: Vec<Cow<str>> = Vec::new();
+    // The keys the mapping sets itself, then those merged so far: a set, so that
+    // merging big mappings stays linear.
+    let mut taken: std::collections::HashSet<Cow<'t, str>> =
+        entries.iter().map(|e| e.key.clone()).collect();
+    let mut out = Vec::with_capacity(entries.len());
+    let mut rest = entries.into_iter();
+    let mut done = 0;
     for (index, value) in merges {
+        out.extend(rest.by_ref().take(index - done));
+        done = index;
         let sources: Vec<Node<'t>> = match value.value {
             Value::Map(_) => vec![value],
             Value::Seq(items) => items,
             _ => return fail(value.at, "<< merges a mapping, or a list of mappings"),
         };
-        let mut at = index + inserted;
         for source in sources {
             let Value::Map(merged) = source.value else {
                 return fail(source.at, "<< merges a mapping, or a list of mappings");
             };
-            for e in merged {
-                if explicit.contains(&e.key) || seen.contains(&e.key) {
-                    continue;
-                }
-                seen.push(e.key.clone());
-                entries.insert(at, e);
-                at += 1;
-                inserted += 1;
-            }
+            out.extend(merged.into_iter().filter(|e| taken.insert(e.key.clone())));
         }
     }
-    Ok(entries)
+    out.extend(rest);
+    Ok(out)
 }
 
 fn count_nodes(node: &Node) -> usize {
@@ -1462,6 +1460,16 @@ mod tests {
             "{x: [1], y: [1], z: {a: 1, b: 3}}"
         );
         assert!(error("a: *nope\n").contains("names no anchor"));
+        // Merging big mappings stays linear (it was quadratic once).
+        let keys = |p: &str| (0..20_000).map(|i| format!("{p}{i}: {i}")).collect::<Vec<_>>();
+        let big = format!(
+            "base: &b {{{}}}\nm:\n  <<: *b\n{}\n",
+            keys("b").join(", "),
+            keys("  m").join("\n")
+        );
+        let root = parse(&big).unwrap();
+        let Value::Map(top) = &root.value else { panic!() };
+        assert_eq!(top[1].value.entries().map(<[_]>::len), Some(40_000));
         let laughs = (1..12).fold(
             "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n".to_string(),
             |s, i| {
