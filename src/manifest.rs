@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::formats::Format;
 use crate::read::{ReadError, read_capped};
 use crate::secret::Secret;
-use crate::yaml::{self, Entry, Mark, Node, Value};
+use crate::yaml::{self, Entry, Node, Value};
 use nix::sys::signal::Signal;
 use regex_lite::Regex;
 use std::borrow::Cow;
@@ -358,20 +358,29 @@ impl Manifest {
     /// Parses and checks manifest text; `path` is only used in messages.
     pub fn parse(text: &str, path: Option<&Path>) -> Result<Self, Error> {
         let shown = path.map_or_else(|| "<manifest>".to_owned(), |p| p.display().to_string());
-        let report = |problems: Problems| {
-            let lines: Vec<String> = problems
+        let text = yaml::normalize(text);
+        let report = |mut problems: Problems| {
+            // In the order of the file (those without a place first), and only the first
+            // MAX_PROBLEMS: a line and column cost a scan of the text up to them.
+            problems.sort_by_key(|(at, _)| *at);
+            let more = problems.len().saturating_sub(MAX_PROBLEMS);
+            let mut lines: Vec<String> = problems
                 .into_iter()
-                .map(|(mark, msg)| match mark {
-                    Some(m) => format!("manifest {shown}:{m}: {msg}"),
+                .take(MAX_PROBLEMS)
+                .map(|(at, msg)| match at {
+                    Some(at) => format!("manifest {shown}:{}: {msg}", yaml::mark(&text, at)),
                     None => format!("manifest {shown}: {msg}"),
                 })
                 .collect();
+            if more > 0 {
+                lines.push(format!("manifest {shown}: ... and {more} more problems"));
+            }
             Error::Manifest(lines.join("\n"))
         };
-        let text = yaml::normalize(text);
-        let root = yaml::parse(&text).map_err(|e| report(vec![(Some(e.mark), e.message)]))?;
-        let raw = Reader::new(&text).manifest(root).map_err(report)?;
-        raw.validate(path, &text).map_err(report)
+        let root = yaml::parse(&text)
+            .map_err(|e| Error::Manifest(format!("manifest {shown}:{}: {}", e.mark, e.message)))?;
+        let raw = Reader::new().manifest(root).map_err(&report)?;
+        raw.validate(path).map_err(&report)
     }
 }
 
@@ -507,7 +516,10 @@ struct Seconds(Duration);
 
 /// Problems found while reading or checking: where (when known) and a message that
 /// starts with the key's path.
-type Problems = Vec<(Option<Mark>, String)>;
+type Problems = Vec<(Option<usize>, String)>;
+
+/// More problems than this are counted, not listed.
+const MAX_PROBLEMS: usize = 100;
 
 /// Reads the YAML tree into the `Raw*` structs. Every unknown key, missing key and wrong
 /// type is collected, so that one run reports them all; the values of keys are never
@@ -516,9 +528,9 @@ type Problems = Vec<(Option<Mark>, String)>;
 /// The tree is consumed: its strings move into the structs rather than being copied,
 /// and a key's path (`secrets.A.inject`) is a slice of names, joined only for a message.
 struct Reader<'d> {
-    /// The text, for the line and column of a problem.
-    text: &'d str,
     problems: Problems,
+    /// The text the tree borrows from.
+    text: std::marker::PhantomData<&'d str>,
 }
 
 /// Where a key is: the names of the mappings above it (`["secrets", "A"]`).
@@ -529,10 +541,10 @@ const MANIFEST_KEYS: &str = "version, secrets_dir, sources, scrub, max_file_size
 const SECRET_KEYS: &str = "description, required, required_in, file, env, inject, default, trim, min_length, max_length, pattern, format, decoded_bytes, min_key_bits, min_entropy_bits, forbid, max_age_days, generate, aws_secretsmanager, aws_ssm";
 
 impl<'d> Reader<'d> {
-    fn new(text: &'d str) -> Self {
+    fn new() -> Self {
         Reader {
-            text,
             problems: Vec::new(),
+            text: std::marker::PhantomData,
         }
     }
 
@@ -543,8 +555,7 @@ impl<'d> Reader<'d> {
             path.push('.');
         }
         path.push_str(key);
-        let mark = yaml::mark(self.text, at);
-        self.problems.push((Some(mark), format!("{path}: {msg}")));
+        self.problems.push((Some(at), format!("{path}: {msg}")));
     }
 
     fn manifest(mut self, root: Node<'d>) -> Result<RawManifest, Problems> {
@@ -552,7 +563,7 @@ impl<'d> Reader<'d> {
         let kind = root.kind();
         let Some(entries) = self.mapping(root, &[], "") else {
             return Err(vec![(
-                Some(yaml::mark(self.text, at)),
+                Some(at),
                 format!("expected a mapping of settings, found {kind}"),
             )]);
         };
@@ -1088,7 +1099,7 @@ mod schema_impls {
 const WITHOUT_AWS: &str = "this sesame was built without the aws feature (use a build with --features aws; see docs/aws.md)";
 
 impl RawManifest {
-    fn validate(self, path: Option<&Path>, text: &str) -> Result<Manifest, Problems> {
+    fn validate(self, path: Option<&Path>) -> Result<Manifest, Problems> {
         let mut problems: Problems = Vec::new();
         let mut top = |msg: String| problems.push((None, msg));
 
@@ -1172,9 +1183,7 @@ impl RawManifest {
         // Where each valid secret's name is, for the messages below.
         let mut places = Vec::with_capacity(self.secrets.0.len());
         for (name, at, raw) in self.secrets.0 {
-            let mut here = |msg: String| {
-                problems.push((Some(yaml::mark(text, at)), format!("secrets.{name}.{msg}")))
-            };
+            let mut here = |msg: String| problems.push((Some(at), format!("secrets.{name}.{msg}")));
             if let Some(spec) = raw.validate(&name, &ctx, &mut here) {
                 secrets.push(spec);
                 places.push(at);
@@ -1188,7 +1197,7 @@ impl RawManifest {
                 "secrets.{}.inject.env: {var} is already injected by {}",
                 s.name, f.name
             );
-            problems.push((Some(yaml::mark(text, places[later])), msg));
+            problems.push((Some(places[later]), msg));
         }
         let writes = repeats(&secrets, |s| {
             s.inject_file.as_ref().map(|(f, _)| f.as_path())
@@ -1202,10 +1211,8 @@ impl RawManifest {
                 file.map(|d| d.to_string()).unwrap_or_default(),
                 f.name
             );
-            problems.push((Some(yaml::mark(text, places[later])), msg));
+            problems.push((Some(places[later]), msg));
         }
-        // Reported in the order of the file (problems without a place first).
-        problems.sort_by_key(|(mark, _)| mark.map(|m| (m.line, m.column)));
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -1527,6 +1534,22 @@ mod tests {
         ] {
             assert!(e.contains(needle), "missing {needle:?} in {e}");
         }
+    }
+
+    #[test]
+    fn thousands_of_problems_are_counted_after_the_first_hundred() {
+        let mut yaml = String::from("version: 1\nsecrets:\n  A:\n");
+        for i in 0..10_000 {
+            yaml.push_str(&format!("    bogus{i}: 1\n"));
+        }
+        let e = parse(&yaml).unwrap_err();
+        assert_eq!(e.lines().count(), 101, "{}", &e[..200]);
+        assert!(e.starts_with("manifest m.yaml:4:5: secrets.A.bogus0: unknown field"));
+        assert!(
+            e.ends_with("manifest m.yaml: ... and 9900 more problems"),
+            "{}",
+            &e[e.len() - 200..]
+        );
     }
 
     #[test]

@@ -1295,10 +1295,7 @@ fn unique(entries: Vec<Entry<'_>>) -> PResult<Vec<Entry<'_>>> {
 
 /// Applies `<<` merge keys: each merged mapping's entries that the mapping does not set
 /// itself are inserted where the `<<` was (earlier merges win over later ones).
-fn merge<'t>(
-    entries: Vec<Entry<'t>>,
-    merges: Vec<(usize, Node<'t>)>,
-) -> PResult<Vec<Entry<'t>>> {
+fn merge<'t>(entries: Vec<Entry<'t>>, merges: Vec<(usize, Node<'t>)>) -> PResult<Vec<Entry<'t>>> {
     if merges.is_empty() {
         return Ok(entries);
     }
@@ -1461,14 +1458,20 @@ mod tests {
         );
         assert!(error("a: *nope\n").contains("names no anchor"));
         // Merging big mappings stays linear (it was quadratic once).
-        let keys = |p: &str| (0..20_000).map(|i| format!("{p}{i}: {i}")).collect::<Vec<_>>();
+        let keys = |p: &str| {
+            (0..20_000)
+                .map(|i| format!("{p}{i}: {i}"))
+                .collect::<Vec<_>>()
+        };
         let big = format!(
             "base: &b {{{}}}\nm:\n  <<: *b\n{}\n",
             keys("b").join(", "),
             keys("  m").join("\n")
         );
         let root = parse(&big).unwrap();
-        let Value::Map(top) = &root.value else { panic!() };
+        let Value::Map(top) = &root.value else {
+            panic!()
+        };
         assert_eq!(top[1].value.entries().map(<[_]>::len), Some(40_000));
         let laughs = (1..12).fold(
             "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n".to_string(),
