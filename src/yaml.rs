@@ -147,6 +147,12 @@ pub fn parse(text: &str) -> Result<Node<'_>, Error> {
             message: "control characters are not allowed in YAML".into(),
         });
     }
+    if let Some((i, _)) = text.match_indices('\u{feff}').find(|&(i, _)| i > 0) {
+        return Err(Error {
+            mark: mark(text, i),
+            message: "a byte order mark may only start the text".into(),
+        });
+    }
     Parser::new(text).document().map_err(|(at, message)| Error {
         mark: mark(text, at),
         message,
@@ -317,15 +323,16 @@ impl<'t> Parser<'t> {
         if self.next_content()?.is_some() && !self.is_document_marker(self.pos) {
             root = Some(self.node(-1, Place::Line)?);
         }
-        if self.next_content()?.is_some() && self.s[self.pos..].starts_with(b"...") {
+        let ended = self.next_content()?.is_some() && self.s[self.pos..].starts_with(b"...");
+        if ended {
             self.pos += 3;
             self.end_of_line()?;
         }
         if self.next_content()?.is_some() {
             return fail(
                 self.pos,
-                if self.is_document_marker(self.pos) {
-                    "a manifest is one YAML document (found a second ---)"
+                if self.is_document_marker(self.pos) || ended {
+                    "a manifest is one YAML document (found a second one)"
                 } else {
                     "unexpected text (check the indentation)"
                 },
@@ -440,13 +447,29 @@ impl<'t> Parser<'t> {
         let node = match self.peek() {
             b'\n' | 0 | b'#' => {
                 self.end_of_line()?;
+                let starts_list = |p: &Self| p.peek() == b'-' && is_break_or_blank(p.at(p.pos + 1));
                 match self.next_content()? {
+                    Some(_) if self.peek() == b'&' => {
+                        return fail(self.pos, "a node has one anchor");
+                    }
                     Some(col) if col as isize > parent => self.node(parent, Place::Line)?,
+                    // `key: &a` and its list below, at the key's own indentation.
+                    Some(col)
+                        if col as isize == parent
+                            && place == Place::AfterKey
+                            && starts_list(self) =>
+                    {
+                        self.node(parent, Place::Line)?
+                    }
                     _ => Node {
                         value: Value::Null,
                         at,
                     },
                 }
+            }
+            b'&' => return fail(self.pos, "a node has one anchor"),
+            b'-' if is_break_or_blank(self.at(self.pos + 1)) => {
+                return fail(self.pos, "a list must start on the line after its anchor");
             }
             c => {
                 // `&a key: value` would anchor the key, which a manifest has no use for.
@@ -518,7 +541,9 @@ impl<'t> Parser<'t> {
         let mut text = Cow::Borrowed(&self.text[at..end]);
         self.pos = end;
         self.end_of_line()?;
-        loop {
+        // A comment ends it: a line after a comment cannot continue it.
+        let mut commented = self.s[end..self.pos].contains(&b'#');
+        while !commented {
             // Look ahead: empty lines, then a line indented more than `parent`.
             let save = self.pos;
             let mut empty = 0;
@@ -532,10 +557,19 @@ impl<'t> Parser<'t> {
                 while self.at(i) == b' ' {
                     i += 1;
                 }
-                match self.at(i) {
-                    b'\n' => empty += 1,
+                let mut j = i;
+                while is_blank(self.at(j)) {
+                    j += 1;
+                }
+                match self.at(j) {
+                    // A line of blanks is empty (tabs too).
+                    b'\n' => {
+                        empty += 1;
+                        i = j;
+                    }
                     0 | b'#' => break None,
-                    b'\t' => break None,
+                    // A tab before content: not indentation this scalar can take.
+                    _ if j > i => break None,
                     _ if (i - line) as isize > parent && !self.is_document_marker(line) => {
                         break Some(i);
                     }
@@ -562,6 +596,7 @@ impl<'t> Parser<'t> {
             folded.push_str(&self.text[start..line_end]);
             self.pos = line_end;
             self.end_of_line()?;
+            commented = self.s[line_end..self.pos].contains(&b'#');
         }
         Ok(Node {
             value: plain_value(text),
@@ -762,6 +797,8 @@ impl<'t> Parser<'t> {
             None => {
                 let mut i = self.pos;
                 let mut found = None;
+                // The widest of the empty lines before the text (it may not be wider).
+                let mut widest = 0;
                 while self.at(i) == b'\n' {
                     i += 1;
                     let line = i;
@@ -772,9 +809,18 @@ impl<'t> Parser<'t> {
                         found = Some(i - line);
                         break;
                     }
+                    widest = widest.max(i - line);
                 }
                 match found {
-                    Some(n) if n as isize > parent => n,
+                    Some(n) if n as isize > parent => {
+                        if widest > n && self.at(i) != 0 {
+                            return fail(
+                                i,
+                                "an empty line before a block scalar's text is indented more than the text",
+                            );
+                        }
+                        n
+                    }
                     _ => usize::MAX,
                 }
             }
@@ -873,16 +919,32 @@ impl<'t> Parser<'t> {
 
     /// Skips blanks, line breaks and comments inside `[…]` or `{…}`.
     fn skip_flow_space(&mut self) -> PResult<()> {
+        // Where the current line starts, once a line break was passed, and whether a
+        // tab stands in its indentation.
+        let mut line: Option<(usize, bool)> = None;
         loop {
             match self.peek() {
-                b' ' | b'\t' | b'\n' => self.pos += 1,
+                b'\n' => {
+                    self.pos += 1;
+                    line = Some((self.pos, false));
+                }
+                b'\t' => {
+                    line = line.map(|(at, _)| (at, true));
+                    self.pos += 1;
+                }
+                b' ' => self.pos += 1,
                 b'#' if self.pos == 0 || is_break_or_blank(self.at(self.pos - 1)) => {
                     self.skip_to_line_end()
                 }
                 _ if self.is_document_marker(self.pos) => {
                     return fail(self.pos, "a document marker inside [ ] or { }");
                 }
-                _ => return Ok(()),
+                _ => {
+                    if let Some((at, true)) = line {
+                        return fail(at, "tabs are not allowed for indentation");
+                    }
+                    return Ok(());
+                }
             }
         }
     }
@@ -930,6 +992,10 @@ impl<'t> Parser<'t> {
                 Ok(node)
             }
             b'!' => fail(at, "YAML tags (!) are not supported in a manifest"),
+            b'#' => fail(
+                at,
+                "a comment needs a blank before it (quote a value that starts with #)",
+            ),
             b'|' | b'>' => fail(
                 at,
                 "block scalars (| and >) cannot be used inside [ ] or { }",
@@ -964,12 +1030,14 @@ impl<'t> Parser<'t> {
     /// before a blank or one of those, or at a comment. Line breaks fold to spaces.
     fn plain_flow(&mut self) -> PResult<Cow<'t, str>> {
         let mut text = Cow::Borrowed("");
+        // Line breaks before the next segment: one folds to a space, and each empty
+        // line between to a newline.
+        let mut breaks = 0;
         loop {
             let start = self.pos;
             let mut end = start;
             loop {
-                let b = self.peek();
-                match b {
+                match self.peek() {
                     b'\n' | 0 => break,
                     b',' | b'[' | b']' | b'{' | b'}' => break,
                     b':' if is_break_or_blank(self.at(self.pos + 1))
@@ -989,31 +1057,47 @@ impl<'t> Parser<'t> {
                     text = Cow::Borrowed(segment);
                 } else {
                     let folded = text.to_mut();
-                    folded.push(' ');
+                    match breaks {
+                        1 => folded.push(' '),
+                        n => folded.extend(std::iter::repeat_n('\n', n - 1)),
+                    }
                     folded.push_str(segment);
                 }
             }
-            // A line break continues the scalar when the next line goes on with it.
+            // A line break continues the scalar when the next line goes on with it; a
+            // comment ends it (a line after a comment cannot continue it).
             if self.peek() != b'\n' {
                 self.pos = end;
                 // Leave blanks before an indicator for the caller to skip.
                 return Ok(text);
             }
             let save = end;
-            self.skip_flow_space()?;
-            match self.peek() {
-                b',' | b'[' | b']' | b'{' | b'}' | b'#' | 0 => {
-                    self.pos = save;
-                    return Ok(text);
+            breaks = 0;
+            let mut i = self.pos;
+            while self.at(i) == b'\n' {
+                breaks += 1;
+                let line = i + 1;
+                i = line;
+                while is_blank(self.at(i)) {
+                    i += 1;
                 }
-                b':' if is_break_or_blank(self.at(self.pos + 1))
-                    || is_flow_indicator(self.at(self.pos + 1)) =>
-                {
-                    self.pos = save;
-                    return Ok(text);
+                if self.at(i) != b'\n' && self.at(i) != b'#' && self.s[line..i].contains(&b'\t') {
+                    return fail(line, "tabs are not allowed for indentation");
                 }
-                _ => {}
+                if self.is_document_marker(line) {
+                    return fail(line, "a document marker inside [ ] or { }");
+                }
             }
+            let ends = match self.at(i) {
+                0 | b'#' | b',' | b'[' | b']' | b'{' | b'}' => true,
+                b':' => is_break_or_blank(self.at(i + 1)) || is_flow_indicator(self.at(i + 1)),
+                _ => false,
+            };
+            if ends {
+                self.pos = save;
+                return Ok(text);
+            }
+            self.pos = i;
         }
     }
 
@@ -1078,6 +1162,24 @@ impl<'t> Parser<'t> {
                     return fail(key_at, "a key is missing before ':'");
                 }
                 b',' => return fail(key_at, "expected a key"),
+                b'#' => {
+                    return fail(
+                        key_at,
+                        "a comment needs a blank before it (quote a key that starts with #)",
+                    );
+                }
+                c @ (b'%' | b'@' | b'`' | b'|' | b'>') => {
+                    return fail(
+                        key_at,
+                        format!("{:?} cannot start a key: quote it", c as char),
+                    );
+                }
+                c @ (b'-' | b':')
+                    if is_break_or_blank(self.at(key_at + 1))
+                        || is_flow_indicator(self.at(key_at + 1)) =>
+                {
+                    return fail(key_at, format!("unexpected {:?} inside {{ }}", c as char));
+                }
                 _ => (self.plain_flow()?, true),
             };
             self.skip_flow_space()?;
@@ -1312,6 +1414,7 @@ fn merge<'t>(entries: Vec<Entry<'t>>, merges: Vec<(usize, Node<'t>)>) -> PResult
         let sources: Vec<Node<'t>> = match value.value {
             Value::Map(_) => vec![value],
             Value::Seq(items) => items,
+            Value::Null => Vec::new(),
             _ => return fail(value.at, "<< merges a mapping, or a list of mappings"),
         };
         for source in sources {
@@ -1410,6 +1513,8 @@ mod tests {
             "{a: \"1\", b: \"1\", c: 1}"
         );
         assert_eq!(tree("url: http://x:8080/a\n"), "{url: http://x:8080/a}");
+        // A line of blanks (tabs too) is an empty line of the scalar.
+        assert_eq!(tree("a: one\n \t\n  two\n"), "{a: one\ntwo}");
     }
 
     #[test]
@@ -1444,6 +1549,8 @@ mod tests {
             "{a: [one, two], b: {k: v}}"
         );
         assert_eq!(tree("- [a, [b, {c: d}]]\n"), "[[a, [b, {c: d}]]]");
+        // An empty line folds to a newline, in flow style too.
+        assert_eq!(tree("{k\n\nk, j\n  i}"), "{k\nk: ~, j i: ~}");
     }
 
     #[test]
@@ -1457,6 +1564,8 @@ mod tests {
             "{x: [1], y: [1], z: {a: 1, b: 3}}"
         );
         assert!(error("a: *nope\n").contains("names no anchor"));
+        assert_eq!(tree("x: &l\n- 1\ny: *l\n"), "{x: [1], y: [1]}");
+        assert_eq!(tree("a:\n  <<:\n  b: 1\n"), "{a: {b: 1}}");
         // Merging big mappings stays linear (it was quadratic once).
         let keys = |p: &str| {
             (0..20_000)
@@ -1531,6 +1640,28 @@ mod tests {
             ("a: 1\nb\n", "2:2: expected a key and ':'"),
             ("a: \"x\" y\n", "1:8: unexpected text after the value"),
             ("a: \u{1}\n", "1:4: control characters"),
+            // Found by differential fuzzing against serde-saphyr (fuzz/yaml_differential).
+            ("b: [#0]\n", "1:5: a comment needs a blank before it"),
+            ("b: {#0: 1}\n", "1:5: a comment needs a blank before it"),
+            ("a: x # c\n  y\n", "2:3: this line is indented more"),
+            ("{%x: 1}\n", "1:2: '%' cannot start a key"),
+            ("{-}\n", "1:2: unexpected '-'"),
+            ("x: &a &b 1\n", "1:7: a node has one anchor"),
+            ("x: &a\n&b 1\n", "2:1: a node has one anchor"),
+            (
+                "x: &a - 1\n",
+                "1:7: a list must start on the line after its anchor",
+            ),
+            (
+                "a: \u{feff}y\n",
+                "1:4: a byte order mark may only start the text",
+            ),
+            (
+                "a: >\n   \n  x\n",
+                "3:3: an empty line before a block scalar's text",
+            ),
+            ("a: [\n\tb]\n", "2:1: tabs are not allowed for indentation"),
+            ("...\na: 1\n", "2:1: a manifest is one YAML document"),
             ("\u{feff}a: [1\n", "1:4: this [ is never closed"),
             ("é: [1, 2\n", "1:4: this [ is never closed"),
             ("{a: 1}: 2\n", "1:1: a key must be a plain or quoted scalar"),
@@ -1605,8 +1736,9 @@ mod tests {
             Value::Null => J::Null,
             Value::Scalar { text, plain: false } => J::String(text.to_string()),
             Value::Scalar { text, plain: true } => match &**text {
-                "true" => J::Bool(true),
-                "false" => J::Bool(false),
+                // The manifest itself takes only `true`/`false` (a deliberate strictness).
+                "true" | "True" | "TRUE" => J::Bool(true),
+                "false" | "False" | "FALSE" => J::Bool(false),
                 // serde-saphyr reads `0440` as the float 440.0.
                 t if t.len() > 1 && t.starts_with('0') && t.bytes().all(|b| b.is_ascii_digit()) => {
                     J::from(t.parse::<f64>().unwrap())
