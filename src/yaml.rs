@@ -323,7 +323,9 @@ impl<'t> Parser<'t> {
         if self.next_content()?.is_some() && !self.is_document_marker(self.pos) {
             root = Some(self.node(-1, Place::Line)?);
         }
-        let ended = self.next_content()?.is_some() && self.s[self.pos..].starts_with(b"...");
+        let ended = self.next_content()?.is_some()
+            && self.is_document_marker(self.pos)
+            && self.s[self.pos..].starts_with(b"...");
         if ended {
             self.pos += 3;
             self.end_of_line()?;
@@ -443,13 +445,23 @@ impl<'t> Parser<'t> {
             return fail(at, "an anchor needs a name");
         }
         let name = &self.text[start..self.pos];
+        // The slot is taken now, so anchors stay in the order they are written (an
+        // alias names the latest one before it); the node fills it when it is read.
+        let slot = self.anchors.len();
+        self.anchors.push((
+            name,
+            Node {
+                value: Value::Null,
+                at,
+            },
+        ));
         self.skip_blanks();
         let node = match self.peek() {
             b'\n' | 0 | b'#' => {
                 self.end_of_line()?;
                 let starts_list = |p: &Self| p.peek() == b'-' && is_break_or_blank(p.at(p.pos + 1));
                 match self.next_content()? {
-                    Some(_) if self.peek() == b'&' => {
+                    Some(col) if col as isize > parent && self.peek() == b'&' => {
                         return fail(self.pos, "a node has one anchor");
                     }
                     Some(col) if col as isize > parent => self.node(parent, Place::Line)?,
@@ -480,7 +492,7 @@ impl<'t> Parser<'t> {
                 self.node(parent, place)?
             }
         };
-        self.anchors.push((name, node.clone()));
+        self.anchors[slot].1 = node.clone();
         Ok(node)
     }
 
@@ -980,6 +992,14 @@ impl<'t> Parser<'t> {
                     return fail(at, "an anchor needs a name");
                 }
                 let name = &self.text[start..self.pos];
+                let slot = self.anchors.len();
+                self.anchors.push((
+                    name,
+                    Node {
+                        value: Value::Null,
+                        at,
+                    },
+                ));
                 self.skip_flow_space()?;
                 let node = match self.peek() {
                     b',' | b']' | b'}' => Node {
@@ -988,7 +1008,7 @@ impl<'t> Parser<'t> {
                     },
                     _ => self.flow_node()?,
                 };
-                self.anchors.push((name, node.clone()));
+                self.anchors[slot].1 = node.clone();
                 Ok(node)
             }
             b'!' => fail(at, "YAML tags (!) are not supported in a manifest"),
@@ -1183,6 +1203,12 @@ impl<'t> Parser<'t> {
                 _ => (self.plain_flow()?, true),
             };
             self.skip_flow_space()?;
+            if self.peek() == b':' && self.s[key_at..self.pos].contains(&b'\n') {
+                return fail(
+                    key_at,
+                    "a key and its ':' must be on one line (quote a key that spans lines)",
+                );
+            }
             let value = if self.peek() == b':' {
                 self.pos += 1;
                 self.skip_flow_space()?;
@@ -1566,6 +1592,8 @@ mod tests {
         assert!(error("a: *nope\n").contains("names no anchor"));
         assert_eq!(tree("x: &l\n- 1\ny: *l\n"), "{x: [1], y: [1]}");
         assert_eq!(tree("a:\n  <<:\n  b: 1\n"), "{a: {b: 1}}");
+        // An alias names the latest anchor written before it.
+        assert_eq!(tree("a: &b {e: &b 1}\nc: *b\n"), "{a: {e: 1}, c: 1}");
         // Merging big mappings stays linear (it was quadratic once).
         let keys = |p: &str| {
             (0..20_000)
@@ -1647,7 +1675,12 @@ mod tests {
             ("{%x: 1}\n", "1:2: '%' cannot start a key"),
             ("{-}\n", "1:2: unexpected '-'"),
             ("x: &a &b 1\n", "1:7: a node has one anchor"),
-            ("x: &a\n&b 1\n", "2:1: a node has one anchor"),
+            ("x: &a\n  &b 1\n", "2:3: a node has one anchor"),
+            ("x: &a\n&b y: 1\n", "2:1: anchors on keys are not supported"),
+            (
+                "e: {m\n\n: 1}\n",
+                "1:5: a key and its ':' must be on one line",
+            ),
             (
                 "x: &a - 1\n",
                 "1:7: a list must start on the line after its anchor",
