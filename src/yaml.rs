@@ -134,14 +134,23 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
 /// Parses one YAML document whose line breaks are `\n` (see [`normalize`]). An empty
 /// document (only comments) is a null root.
 pub fn parse(text: &str) -> Result<Node<'_>, Error> {
-    let control = |b: &u8| *b < 0x20 && *b != b'\n' && *b != b'\t' || *b == 0x7f;
-    // A branch-free pass over 64-byte blocks first (it vectorises); the position is
-    // looked for only when there is one.
+    // YAML's printable characters exclude the C0 and C1 controls (but tab, line feed
+    // and U+0085), DEL, U+FFFE and U+FFFF. A branch-free pass over 64-byte blocks
+    // first (it vectorises) looks for the bytes they start with; only then are the
+    // characters looked at.
+    let suspect =
+        |b: &u8| *b < 0x20 && *b != b'\n' && *b != b'\t' || *b == 0x7f || *b == 0xC2 || *b == 0xEF;
     let any = text
         .as_bytes()
         .chunks(64)
-        .any(|block| block.iter().fold(false, |seen, b| seen | control(b)));
-    if any && let Some(i) = text.bytes().position(|b| control(&b)) {
+        .any(|block| block.iter().fold(false, |seen, b| seen | suspect(b)));
+    let unprintable = |c: char| {
+        c < ' ' && c != '\n' && c != '\t'
+            || ('\u{7f}'..='\u{9f}').contains(&c) && c != '\u{85}'
+            || c == '\u{fffe}'
+            || c == '\u{ffff}'
+    };
+    if any && let Some((i, _)) = text.char_indices().find(|&(_, c)| unprintable(c)) {
         return Err(Error {
             mark: mark(text, i),
             message: "control characters are not allowed in YAML".into(),
@@ -181,7 +190,9 @@ struct Parser<'t> {
     /// Where the first line starts: after a byte order mark, if there is one.
     bom: usize,
     depth: usize,
-    anchors: Vec<(&'t str, Node<'t>)>,
+    /// Anchors in the order written; `None` while the anchored node is being read (an
+    /// alias to it from inside would make a cycle).
+    anchors: Vec<(&'t str, Option<Node<'t>>)>,
     alias_nodes: usize,
 }
 
@@ -448,19 +459,17 @@ impl<'t> Parser<'t> {
         // The slot is taken now, so anchors stay in the order they are written (an
         // alias names the latest one before it); the node fills it when it is read.
         let slot = self.anchors.len();
-        self.anchors.push((
-            name,
-            Node {
-                value: Value::Null,
-                at,
-            },
-        ));
+        self.anchors.push((name, None));
         self.skip_blanks();
         let node = match self.peek() {
             b'\n' | 0 | b'#' => {
                 self.end_of_line()?;
                 let starts_list = |p: &Self| p.peek() == b'-' && is_break_or_blank(p.at(p.pos + 1));
                 match self.next_content()? {
+                    Some(_) if self.is_document_marker(self.pos) => Node {
+                        value: Value::Null,
+                        at,
+                    },
                     Some(col) if col as isize > parent && self.peek() == b'&' => {
                         return fail(self.pos, "a node has one anchor");
                     }
@@ -480,6 +489,7 @@ impl<'t> Parser<'t> {
                 }
             }
             b'&' => return fail(self.pos, "a node has one anchor"),
+            b'*' => return fail(self.pos, "an alias cannot have an anchor"),
             b'-' if is_break_or_blank(self.at(self.pos + 1)) => {
                 return fail(self.pos, "a list must start on the line after its anchor");
             }
@@ -492,7 +502,7 @@ impl<'t> Parser<'t> {
                 self.node(parent, place)?
             }
         };
-        self.anchors[slot].1 = node.clone();
+        self.anchors[slot].1 = Some(node.clone());
         Ok(node)
     }
 
@@ -505,8 +515,15 @@ impl<'t> Parser<'t> {
             self.pos += 1;
         }
         let name = &self.text[start..self.pos];
-        let Some((_, node)) = self.anchors.iter().rev().find(|(n, _)| *n == name) else {
-            return fail(at, format!("alias *{name} names no anchor before it"));
+        let node = match self.anchors.iter().rev().find(|(n, _)| *n == name) {
+            None => return fail(at, format!("alias *{name} names no anchor before it")),
+            Some((_, None)) => {
+                return fail(
+                    at,
+                    format!("alias *{name} is inside the node it names (a cycle)"),
+                );
+            }
+            Some((_, Some(node))) => node,
         };
         self.alias_nodes += count_nodes(node);
         if self.alias_nodes > MAX_ALIAS_NODES {
@@ -744,7 +761,19 @@ impl<'t> Parser<'t> {
         let mut items = Vec::new();
         loop {
             self.pos += 1; // the '-'
+            let dash = self.pos;
             self.skip_blanks();
+            // `-\t- a` or `-\tkey: v`: a tab would be the nested block's indentation.
+            let tabbed = self.s[dash..self.pos].contains(&b'\t');
+            let c = self.peek();
+            let nested_block = c == b'-' && is_break_or_blank(self.at(self.pos + 1))
+                || !matches!(
+                    c,
+                    b'[' | b'{' | b'|' | b'>' | b'\'' | b'"' | b'#' | b'\n' | 0
+                ) && self.plain_line(self.pos).1;
+            if tabbed && nested_block {
+                return fail(dash, "tabs are not allowed for indentation");
+            }
             let item = match self.peek() {
                 b'\n' | 0 | b'#' => {
                     self.end_of_line()?;
@@ -854,10 +883,14 @@ impl<'t> Parser<'t> {
                 .position(|&b| b == b'\n')
                 .map_or(self.s.len(), |n| i + n);
             let rest = &self.text[i..end];
-            if rest.bytes().all(|b| b == b' ') {
-                // An empty line: spaces beyond the indentation are kept.
-                lines.push(rest);
-                trailing_empty += 1;
+            let at_end = end == self.s.len();
+            if rest.bytes().all(|b| b == b' ') && (rest.is_empty() || at_end) {
+                // An empty line. (Spaces beyond the indentation make a line of text;
+                // blanks at the very end, with no line break after them, no line.)
+                if !at_end {
+                    lines.push("");
+                    trailing_empty += 1;
+                }
                 self.pos = end;
                 continue;
             }
@@ -993,22 +1026,17 @@ impl<'t> Parser<'t> {
                 }
                 let name = &self.text[start..self.pos];
                 let slot = self.anchors.len();
-                self.anchors.push((
-                    name,
-                    Node {
-                        value: Value::Null,
-                        at,
-                    },
-                ));
+                self.anchors.push((name, None));
                 self.skip_flow_space()?;
                 let node = match self.peek() {
                     b',' | b']' | b'}' => Node {
                         value: Value::Null,
                         at,
                     },
+                    b'*' => return fail(self.pos, "an alias cannot have an anchor"),
                     _ => self.flow_node()?,
                 };
-                self.anchors[slot].1 = node.clone();
+                self.anchors[slot].1 = Some(node.clone());
                 Ok(node)
             }
             b'!' => fail(at, "YAML tags (!) are not supported in a manifest"),
@@ -1266,6 +1294,8 @@ impl<'t> Parser<'t> {
             return Ok(Cow::Borrowed(text));
         }
         let mut text = String::new();
+        // Where the text written by the last escape ends.
+        let mut escaped = 0;
         loop {
             let start = self.pos;
             // Copy the run of ordinary characters in one go.
@@ -1288,11 +1318,16 @@ impl<'t> Parser<'t> {
                     self.pos += 1;
                     return Ok(Cow::Owned(text));
                 }
-                b'\\' if double => self.escape(&mut text)?,
+                b'\\' if double => {
+                    self.escape(&mut text)?;
+                    escaped = text.len();
+                }
                 b'\n' => {
-                    // Fold: trailing blanks go, one break is a space, each empty line
-                    // a newline; the next line's leading blanks go.
-                    text.truncate(text.trim_end_matches([' ', '\t']).len());
+                    // Fold: trailing blanks go (not escaped ones: `\t` is content), one
+                    // break is a space, each empty line a newline; the next line's
+                    // leading blanks go.
+                    let kept = text.trim_end_matches([' ', '\t']).len().max(escaped);
+                    text.truncate(kept);
                     let mut empty = 0;
                     loop {
                         self.pos += 1;
@@ -1370,6 +1405,9 @@ impl<'t> Parser<'t> {
             b'\n' => {
                 // An escaped line break: the lines join with nothing between them.
                 loop {
+                    if self.is_document_marker(self.pos) {
+                        return fail(self.pos, "a document marker inside a quoted scalar");
+                    }
                     self.skip_blanks();
                     if self.peek() != b'\n' {
                         break;
@@ -1539,6 +1577,9 @@ mod tests {
             "{a: \"1\", b: \"1\", c: 1}"
         );
         assert_eq!(tree("url: http://x:8080/a\n"), "{url: http://x:8080/a}");
+        // An escaped blank before a line break is content, not folded away.
+        assert_eq!(tree("a: \"x\\t\n y\"\n"), "{a: \"x\\t y\"}");
+        assert_eq!(tree("a: \"\u{85}\"\n"), "{a: \"\\u{85}\"}");
         // A line of blanks (tabs too) is an empty line of the scalar.
         assert_eq!(tree("a: one\n \t\n  two\n"), "{a: one\ntwo}");
     }
@@ -1562,6 +1603,10 @@ mod tests {
         );
         assert_eq!(tree("a: |\nb: 1\n"), "{a: \"\", b: 1}");
         assert_eq!(tree("- |\n  x\n- y\n"), "[\"x\\n\", y]");
+        // Spaces beyond the indentation are a line of text; blanks with no line
+        // break after them at the end are no line.
+        assert_eq!(tree("a: |\n  x\n     \n"), "{a: \"x\\n   \\n\"}");
+        assert_eq!(tree("a: |+\n  x\n  "), "{a: \"x\\n\"}");
     }
 
     #[test]
@@ -1695,6 +1740,22 @@ mod tests {
             ),
             ("a: [\n\tb]\n", "2:1: tabs are not allowed for indentation"),
             ("...\na: 1\n", "2:1: a manifest is one YAML document"),
+            (
+                "x: &l\n  a: *l\n",
+                "2:6: alias *l is inside the node it names",
+            ),
+            (
+                "x: &l [1, *l]\n",
+                "1:11: alias *l is inside the node it names",
+            ),
+            ("y: &y 1\na: &x *y\n", "2:7: an alias cannot have an anchor"),
+            (
+                "\"a\\\n...\n\"\n",
+                "2:1: a document marker inside a quoted scalar",
+            ),
+            ("-\t- a\n", "1:2: tabs are not allowed for indentation"),
+            ("a: \u{80}\n", "1:4: control characters"),
+            ("a: \u{ffff}\n", "1:4: control characters"),
             ("\u{feff}a: [1\n", "1:4: this [ is never closed"),
             ("é: [1, 2\n", "1:4: this [ is never closed"),
             ("{a: 1}: 2\n", "1:1: a key must be a plain or quoted scalar"),
