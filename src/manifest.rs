@@ -379,8 +379,9 @@ impl Manifest {
         };
         let root = yaml::parse(&text)
             .map_err(|e| Error::Manifest(format!("manifest {shown}:{}: {}", e.mark, e.message)))?;
-        let raw = Reader::new().manifest(root).map_err(&report)?;
-        raw.validate(path).map_err(&report)
+        let mut reader = Reader::new();
+        let (raw, secrets) = reader.manifest(root).map_err(&report)?;
+        raw.validate(path, secrets, &mut reader).map_err(&report)
     }
 }
 
@@ -416,7 +417,10 @@ struct RawManifest {
     /// Total time for fetching remote (AWS) secrets, retries included (default 30s).
     remote_timeout: Option<Seconds>,
     /// The secrets, by name.
-    secrets: OrderedSecrets,
+    // Read one at a time while they are checked (`RawManifest::validate`), so the field
+    // is only there for the schema.
+    #[cfg(test)]
+    secrets: Secrets,
 }
 
 #[cfg_attr(test, derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
@@ -492,9 +496,9 @@ struct RawInject {
     mode: Option<Mode>,
 }
 
-/// The secrets in the order the file gives them (reports follow that order), each with
-/// the byte offset of its name (for the line of messages about it).
-struct OrderedSecrets(Vec<(String, usize, RawSecret)>);
+/// The `secrets:` mapping, for the schema: names to [`RawSecret`]s.
+#[cfg(test)]
+struct Secrets;
 
 /// `inject.env`: a variable name, or `false` for none.
 enum InjectEnv {
@@ -558,7 +562,10 @@ impl<'d> Reader<'d> {
         self.problems.push((Some(at), format!("{path}: {msg}")));
     }
 
-    fn manifest(mut self, root: Node<'d>) -> Result<RawManifest, Problems> {
+    /// The top-level settings, and the `secrets:` entries still unread: they are read
+    /// one at a time while they are checked, so that a thousand raw secrets and a
+    /// thousand checked ones are never in memory together.
+    fn manifest(&mut self, root: Node<'d>) -> Result<(RawManifest, Vec<Entry<'d>>), Problems> {
         let at = root.at;
         let kind = root.kind();
         let Some(entries) = self.mapping(root, &[], "") else {
@@ -583,7 +590,8 @@ impl<'d> Reader<'d> {
             on_change_signal: None,
             restart_grace: None,
             remote_timeout: None,
-            secrets: OrderedSecrets(Vec::new()),
+            #[cfg(test)]
+            secrets: Secrets,
         };
         let top: KeyPath = &[];
         for Entry { key, key_at, value } in entries {
@@ -630,22 +638,16 @@ impl<'d> Reader<'d> {
                 .push((None, "version: missing (write version: 1)".into())),
             None => {}
         }
-        match secrets {
-            Some(s) => m.secrets = s,
-            None if !has_secrets => self.problems.push((
+        if secrets.is_none() && !has_secrets {
+            self.problems.push((
                 None,
                 "secrets: missing (a manifest lists its secrets; secrets: {} for none)".into(),
-            )),
-            None => {}
+            ));
         }
-        if self.problems.is_empty() {
-            Ok(m)
-        } else {
-            Err(self.problems)
-        }
+        Ok((m, secrets.unwrap_or_default()))
     }
 
-    fn secrets(&mut self, node: Node<'d>) -> Option<OrderedSecrets> {
+    fn secrets(&mut self, node: Node<'d>) -> Option<Vec<Entry<'d>>> {
         let entries = match node.value {
             Value::Map(entries) => entries,
             Value::Null => Vec::new(),
@@ -658,12 +660,7 @@ impl<'d> Reader<'d> {
                 return None;
             }
         };
-        let mut out = Vec::with_capacity(entries.len());
-        for Entry { key, key_at, value } in entries {
-            let secret = self.secret(value, &["secrets", &key]);
-            out.push((key.into_owned(), key_at, secret));
-        }
-        Some(OrderedSecrets(out))
+        Some(entries)
     }
 
     fn secret(&mut self, node: Node<'d>, p: KeyPath) -> RawSecret {
@@ -1028,7 +1025,7 @@ mod schema_impls {
     use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
     use std::borrow::Cow;
 
-    impl JsonSchema for OrderedSecrets {
+    impl JsonSchema for Secrets {
         fn schema_name() -> Cow<'static, str> {
             "Secrets".into()
         }
@@ -1099,7 +1096,15 @@ mod schema_impls {
 const WITHOUT_AWS: &str = "this sesame was built without the aws feature (use a build with --features aws; see docs/aws.md)";
 
 impl RawManifest {
-    fn validate(self, path: Option<&Path>) -> Result<Manifest, Problems> {
+    /// Checks the settings, and reads and checks each of the `secrets` entries in turn.
+    /// Mistakes of form (unknown keys, wrong types: `reader`'s problems) are reported
+    /// alone when there are any, since contradictions between misread values mean little.
+    fn validate<'d>(
+        self,
+        path: Option<&Path>,
+        entries: Vec<Entry<'d>>,
+        reader: &mut Reader<'d>,
+    ) -> Result<Manifest, Problems> {
         let mut problems: Problems = Vec::new();
         let mut top = |msg: String| problems.push((None, msg));
 
@@ -1179,15 +1184,24 @@ impl RawManifest {
             environments: self.environments.as_deref(),
             patterns: RefCell::default(),
         };
-        let mut secrets = Vec::with_capacity(self.secrets.0.len());
+        let mut secrets = Vec::with_capacity(entries.len());
         // Where each valid secret's name is, for the messages below.
-        let mut places = Vec::with_capacity(self.secrets.0.len());
-        for (name, at, raw) in self.secrets.0 {
+        let mut places = Vec::with_capacity(entries.len());
+        for Entry { key, key_at, value } in entries {
+            let misread = reader.problems.len();
+            let raw = reader.secret(value, &["secrets", &key]);
+            if reader.problems.len() > misread {
+                continue;
+            }
+            let (name, at) = (&*key, key_at);
             let mut here = |msg: String| problems.push((Some(at), format!("secrets.{name}.{msg}")));
-            if let Some(spec) = raw.validate(&name, &ctx, &mut here) {
+            if let Some(spec) = raw.validate(name, &ctx, &mut here) {
                 secrets.push(spec);
                 places.push(at);
             }
+        }
+        if !reader.problems.is_empty() {
+            return Err(std::mem::take(&mut reader.problems));
         }
         // Two secrets may not inject one variable, nor write one file.
         for (first, later) in repeats(&secrets, |s| s.inject_env.as_deref()) {
