@@ -420,6 +420,7 @@ struct RawManifest {
     // Read one at a time while they are checked (`RawManifest::validate`), so the field
     // is only there for the schema.
     #[cfg(test)]
+    #[allow(dead_code)] // read by the JsonSchema derive only
     secrets: Secrets,
 }
 
