@@ -1,6 +1,6 @@
 //! The manifest (SPEC §2): read once, checked once, then trusted.
 //!
-//! [`yaml`](crate::yaml) reads the text into a tree (refusing duplicate keys); `read`
+//! [`yaml`] reads the text into a tree (refusing duplicate keys); `read`
 //! turns the tree into private `Raw*` structs that mirror the file, reporting every
 //! unknown key and wrong type at once with its line and column; `validate` turns those
 //! into the public [`Manifest`], reporting every contradiction at once with the key and

@@ -8,12 +8,18 @@
 //! (every escape, line folding), literal `|` and folded `>` block scalars with their
 //! chomping and indentation indicators, comments, `---`/`...`, anchors, aliases and
 //! `<<` merge keys. What a manifest never needs is refused with its line and column:
-//! tags (`!!str`), directives (`%YAML`), complex keys (`? `), several documents.
+//! tags (`!!str`), directives (`%YAML`), complex keys (`? `), anchors on keys, `key:
+//! value` pairs inside `[…]`, content on a `---` line, several documents.
 //!
-//! Two rules are stricter than YAML's letter, on purpose:
+//! Rules stricter than YAML's letter, on purpose:
 //! - a key written twice in one mapping is an error (a parser that keeps the last one
-//!   would let a second `required: false` silently win);
-//! - tabs may not indent (YAML forbids them there, and they make indentation ambiguous).
+//!   would let a second `required: false` silently win); keys are compared as text;
+//! - tabs may not indent, nor separate `-` from a nested list or mapping (they make
+//!   indentation ambiguous);
+//! - a key in `{…}` and its `:` are on one line.
+//!
+//! `fuzz/fuzz_targets/yaml_differential.rs` reads every input with this reader and with
+//! serde-saphyr and lists each difference that remains, with a minimal input and why.
 //!
 //! Scalars stay text: the manifest decides what `true`, `10` or `~` mean for each key
 //! ([`Value::Null`] only marks an empty or `null`/`~` plain scalar). Scalars and keys
