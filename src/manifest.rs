@@ -1,10 +1,10 @@
 //! The manifest (SPEC §2): read once, checked once, then trusted.
 //!
-//! [`yaml`] reads the text into a tree (refusing duplicate keys); `read`
-//! turns the tree into private `Raw*` structs that mirror the file, reporting every
-//! unknown key and wrong type at once with its line and column; `validate` turns those
-//! into the public [`Manifest`], reporting every contradiction at once with the key and
-//! the secret's line. After this module no other code re-checks the manifest: a
+//! [`yaml`] reads the text into a tree (refusing duplicate keys); `Reader` turns the
+//! tree into private `Raw*` structs that mirror the file, reporting every unknown key
+//! and wrong type at once with its line and column; `RawManifest::validate` turns those
+//! into the public [`Manifest`], one secret at a time, reporting every contradiction at
+//! once with the key and the secret's place. After this module no other code re-checks the manifest: a
 //! [`SecretSpec`] is always coherent.
 //!
 //! Only `true`/`false` are booleans (`required: no` must not mean something surprising),
