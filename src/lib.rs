@@ -37,6 +37,28 @@ pub mod validate;
 pub mod watch;
 pub mod yaml;
 
+/// Every `(first, later)` pair of indices of `items` whose `key` is the same (and not
+/// `None`), in the order of `later`. Found by sorting, not hashing: n log n comparisons
+/// that stop at the first differing byte, and no table of keys (some are secret values).
+/// Duplicate manifest keys, inject targets and secret values are all found this way.
+pub(crate) fn repeats<'a, T, K: Ord>(
+    items: &'a [T],
+    key: impl Fn(&'a T) -> Option<K>,
+) -> Vec<(usize, usize)> {
+    let mut keyed: Vec<(K, usize)> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| Some((key(item)?, i)))
+        .collect();
+    keyed.sort_unstable();
+    let mut pairs: Vec<(usize, usize)> = keyed
+        .chunk_by(|a, b| a.0 == b.0)
+        .flat_map(|group| group[1..].iter().map(|&(_, later)| (group[0].1, later)))
+        .collect();
+    pairs.sort_unstable_by_key(|&(_, later)| later);
+    pairs
+}
+
 use cli::{Action, Cli};
 use env::Environment;
 use error::{Error, exit};

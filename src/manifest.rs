@@ -13,6 +13,7 @@
 use crate::error::Error;
 use crate::formats::Format;
 use crate::read::{ReadError, read_capped};
+use crate::repeats;
 use crate::secret::Secret;
 use crate::yaml::{self, Entry, Node, Value};
 use nix::sys::signal::Signal;
@@ -1247,26 +1248,6 @@ impl RawManifest {
             secrets,
         })
     }
-}
-
-/// Every `(first, later)` pair of indices whose `key` is the same (and not `None`), in
-/// the order of `later`. Found by sorting, so 10,000 secrets cost n log n comparisons.
-fn repeats<'a, K: Ord>(
-    items: &'a [SecretSpec],
-    key: impl Fn(&'a SecretSpec) -> Option<K>,
-) -> Vec<(usize, usize)> {
-    let mut keyed: Vec<(K, usize)> = items
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| Some((key(s)?, i)))
-        .collect();
-    keyed.sort_unstable();
-    let mut pairs: Vec<(usize, usize)> = keyed
-        .chunk_by(|a, b| a.0 == b.0)
-        .flat_map(|group| group[1..].iter().map(|&(_, later)| (group[0].1, later)))
-        .collect();
-    pairs.sort_unstable_by_key(|&(_, later)| later);
-    pairs
 }
 
 struct SecretContext<'a> {

@@ -254,23 +254,10 @@ fn file_warnings(facts: &FileFacts, max_age_days: Option<u32>, opts: &Options) -
 
 /// Two secrets with the same (non-empty) value: a warning on each, naming the other.
 fn flag_duplicates(verdicts: &mut [Verdict]) {
-    // Sorted by value (ties in manifest order), equal values are neighbours: no hash
-    // table of values, and n log n comparisons that stop at the first differing byte.
-    let mut values: Vec<(&str, usize)> = verdicts
-        .iter()
-        .enumerate()
-        .filter_map(|(i, v)| match &v.resolved.outcome {
-            Outcome::Found(f) if !f.value.expose().is_empty() => Some((f.value.expose(), i)),
-            _ => None,
-        })
-        .collect();
-    values.sort_unstable();
-    let mut pairs: Vec<(usize, usize)> = values
-        .chunk_by(|a, b| a.0 == b.0)
-        .flat_map(|group| group[1..].iter().map(|&(_, later)| (group[0].1, later)))
-        .collect();
-    drop(values);
-    pairs.sort_unstable_by_key(|&(_, later)| later);
+    let pairs = crate::repeats(verdicts, |v| match &v.resolved.outcome {
+        Outcome::Found(f) if !f.value.expose().is_empty() => Some(f.value.expose()),
+        _ => None,
+    });
     for (a, b) in pairs {
         let (na, nb) = (verdicts[a].name().to_owned(), verdicts[b].name().to_owned());
         for (i, other) in [(a, nb), (b, na)] {
