@@ -1503,6 +1503,45 @@ fn count_nodes(node: &Node) -> usize {
     }
 }
 
+/// The tree as serde-saphyr types it (the YAML 1.2 core schema, as JSON): how the unit
+/// tests and `fuzz/fuzz_targets/yaml_differential.rs` compare this reader with
+/// serde-saphyr. Built for tests and fuzzing only (`cargo fuzz` sets `cfg(fuzzing)`).
+#[cfg(any(test, fuzzing))]
+pub fn as_json(node: &Node) -> serde_json::Value {
+    use serde_json::Value as J;
+    match &node.value {
+        Value::Null => J::Null,
+        Value::Scalar { text, plain: false } => J::String(text.to_string()),
+        Value::Scalar { text, plain: true } => match &**text {
+            // The manifest itself takes only `true`/`false` (a deliberate strictness).
+            "true" | "True" | "TRUE" => J::Bool(true),
+            "false" | "False" | "FALSE" => J::Bool(false),
+            // serde-saphyr reads `0440` as the float 440.0.
+            t if t.len() > 1 && t.starts_with('0') && t.bytes().all(|b| b.is_ascii_digit()) => {
+                J::from(t.parse::<f64>().unwrap())
+            }
+            t => t
+                .parse::<i64>()
+                .map(J::from)
+                .ok()
+                .or_else(|| {
+                    let float = t.bytes().any(|b| b.is_ascii_digit())
+                        && t.bytes()
+                            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b));
+                    float.then(|| t.parse::<f64>().ok().map(J::from)).flatten()
+                })
+                .unwrap_or_else(|| J::String(text.to_string())),
+        },
+        Value::Seq(items) => J::Array(items.iter().map(as_json).collect()),
+        Value::Map(entries) => J::Object(
+            entries
+                .iter()
+                .map(|e| (e.key.to_string(), as_json(&e.value)))
+                .collect(),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1803,7 +1842,7 @@ mod tests {
             let theirs: Result<serde_json::Value, _> =
                 serde_saphyr::from_str_with_options(text, options);
             let normalized = normalize(text);
-            let ours = parse(&normalized).map(|root| to_json(&root));
+            let ours = parse(&normalized).map(|root| as_json(&root));
             match (ours, theirs) {
                 (Ok(a), Ok(b)) => assert_eq!(a, b, "{text}"),
                 (Err(_), Err(_)) => {}
@@ -1823,42 +1862,6 @@ mod tests {
             } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
                 out.push(std::fs::read_to_string(&p).unwrap());
             }
-        }
-    }
-
-    /// Our tree as serde-saphyr types it (the YAML 1.2 core schema).
-    fn to_json(node: &Node) -> serde_json::Value {
-        use serde_json::Value as J;
-        match &node.value {
-            Value::Null => J::Null,
-            Value::Scalar { text, plain: false } => J::String(text.to_string()),
-            Value::Scalar { text, plain: true } => match &**text {
-                // The manifest itself takes only `true`/`false` (a deliberate strictness).
-                "true" | "True" | "TRUE" => J::Bool(true),
-                "false" | "False" | "FALSE" => J::Bool(false),
-                // serde-saphyr reads `0440` as the float 440.0.
-                t if t.len() > 1 && t.starts_with('0') && t.bytes().all(|b| b.is_ascii_digit()) => {
-                    J::from(t.parse::<f64>().unwrap())
-                }
-                t => t
-                    .parse::<i64>()
-                    .map(J::from)
-                    .ok()
-                    .or_else(|| {
-                        let float = t.bytes().any(|b| b.is_ascii_digit())
-                            && t.bytes()
-                                .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b));
-                        float.then(|| t.parse::<f64>().ok().map(J::from)).flatten()
-                    })
-                    .unwrap_or_else(|| J::String(text.to_string())),
-            },
-            Value::Seq(items) => J::Array(items.iter().map(to_json).collect()),
-            Value::Map(entries) => J::Object(
-                entries
-                    .iter()
-                    .map(|e| (e.key.to_string(), to_json(&e.value)))
-                    .collect(),
-            ),
         }
     }
 

@@ -7,12 +7,12 @@
 //!       -- -max_len=512 -timeout=5
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use sesame::yaml::{Node, Value, normalize, parse};
+use sesame::yaml::{as_json, normalize, parse};
 
 fuzz_target!(|text: &str| {
     let normalized = normalize(text);
     // Ours first, alone: a panic or a hang here is ours.
-    let ours = parse(&normalized).map(|root| to_json(&root));
+    let ours = parse(&normalized).map(|root| as_json(&root));
     let options = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
         strict_booleans: true,
@@ -186,8 +186,8 @@ fn known(
         return Some("two anchors on one node, or an anchor on an alias");
     }
     // The comparison's, not the parser's: the manifest decides what a scalar means, and
-    // `to_json` types only `true`, `false`, decimal integers and simple floats, while
-    // serde-saphyr also reads "0x1F", "0o17", "0b101", "1_000", "True"/"TRUE" (YAML 1.2
+    // `as_json` types only booleans, decimal integers and simple floats, while
+    // serde-saphyr also reads "0x1F", "0o17", "0b101", "1_000" (YAML 1.2
     // core schema: right), "0XE"/"0O17" (not core schema: serde-saphyr's), integers past
     // i64 as u64, and refuses ".inf"/".nan"/"1e400" (its default policy).
     match (ours, &theirs) {
@@ -595,40 +595,4 @@ fn flow_item_starts_with_indicator(text: &str) -> bool {
                 [] => false,
             }
     })
-}
-
-/// Our tree as serde-saphyr types it (the YAML 1.2 core schema); a copy of
-/// `yaml::tests::to_json` in src/yaml.rs.
-fn to_json(node: &Node) -> serde_json::Value {
-    use serde_json::Value as J;
-    match &node.value {
-        Value::Null => J::Null,
-        Value::Scalar { text, plain: false } => J::String(text.to_string()),
-        Value::Scalar { text, plain: true } => match &**text {
-            "true" => J::Bool(true),
-            "false" => J::Bool(false),
-            // serde-saphyr reads `0440` as the float 440.0.
-            t if t.len() > 1 && t.starts_with('0') && t.bytes().all(|b| b.is_ascii_digit()) => {
-                J::from(t.parse::<f64>().unwrap())
-            }
-            t => t
-                .parse::<i64>()
-                .map(J::from)
-                .ok()
-                .or_else(|| {
-                    let float = t.bytes().any(|b| b.is_ascii_digit())
-                        && t.bytes()
-                            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b));
-                    float.then(|| t.parse::<f64>().ok().map(J::from)).flatten()
-                })
-                .unwrap_or_else(|| J::String(text.to_string())),
-        },
-        Value::Seq(items) => J::Array(items.iter().map(to_json).collect()),
-        Value::Map(entries) => J::Object(
-            entries
-                .iter()
-                .map(|e| (e.key.to_string(), to_json(&e.value)))
-                .collect(),
-        ),
-    }
 }
