@@ -73,13 +73,7 @@ fn source<'v>(v: &'v Verdict) -> Cow<'v, str> {
         Outcome::Found(Found {
             origin: Origin::File { path },
             ..
-        }) => {
-            let path = path.to_string_lossy();
-            let mut s = String::with_capacity(5 + path.len());
-            s.push_str("file ");
-            s.push_str(&path);
-            s.into()
-        }
+        }) => ["file ", &path.to_string_lossy()].concat().into(),
         Outcome::Found(f) => f.origin.to_string().into(),
         _ => "-".into(),
     }
