@@ -33,6 +33,10 @@ use std::fmt;
 
 /// Deeper nesting is refused: no manifest needs it, and it bounds the recursion.
 const MAX_DEPTH: usize = 64;
+/// Why `a: b: c` is refused (YAML's own words, and the usual fix).
+const MAPPING_VALUE: &str =
+    "mapping values are not allowed here (quote a value that contains \": \")";
+
 /// Nodes that aliases may copy in all (a "billion laughs" document is refused).
 const MAX_ALIAS_NODES: usize = 100_000;
 
@@ -304,10 +308,7 @@ impl<'t> Parser<'t> {
                 self.skip_to_line_end();
                 Ok(())
             }
-            b':' => fail(
-                self.pos,
-                "mapping values are not allowed here (quote a value that contains \": \")",
-            ),
+            b':' => fail(self.pos, MAPPING_VALUE),
             _ => fail(self.pos, "unexpected text after the value"),
         }
     }
@@ -418,10 +419,7 @@ impl<'t> Parser<'t> {
                 self.skip_blanks();
                 if self.peek() == b':' && is_break_or_blank(self.at(self.pos + 1)) {
                     if place == Place::AfterKey {
-                        return fail(
-                            self.pos,
-                            "mapping values are not allowed here (quote a value that contains \": \")",
-                        );
+                        return fail(self.pos, MAPPING_VALUE);
                     }
                     if self.s[at..self.pos].contains(&b'\n') {
                         return fail(at, "a key must fit on one line");
@@ -438,10 +436,7 @@ impl<'t> Parser<'t> {
                 let (end, is_key) = self.plain_line(at);
                 if is_key {
                     if place == Place::AfterKey {
-                        return fail(
-                            end,
-                            "mapping values are not allowed here (quote a value that contains \": \")",
-                        );
+                        return fail(end, MAPPING_VALUE);
                     }
                     return self.block_map(at, None);
                 }
@@ -453,19 +448,7 @@ impl<'t> Parser<'t> {
     /// `&name` and the node it names (on this line, or below).
     fn anchored(&mut self, parent: isize, place: Place) -> PResult<Node<'t>> {
         let at = self.pos;
-        self.pos += 1;
-        let start = self.pos;
-        while !is_break_or_blank(self.peek()) && !is_flow_indicator(self.peek()) {
-            self.pos += 1;
-        }
-        if self.pos == start {
-            return fail(at, "an anchor needs a name");
-        }
-        let name = &self.text[start..self.pos];
-        // The slot is taken now, so anchors stay in the order they are written (an
-        // alias names the latest one before it); the node fills it when it is read.
-        let slot = self.anchors.len();
-        self.anchors.push((name, None));
+        let slot = self.open_anchor()?;
         self.skip_blanks();
         let node = match self.peek() {
             b'\n' | 0 | b'#' => {
@@ -512,15 +495,33 @@ impl<'t> Parser<'t> {
         Ok(node)
     }
 
-    /// `*name`: a copy of the node the anchor named.
-    fn alias(&mut self) -> PResult<Node<'t>> {
-        let at = self.pos;
+    /// The name after an `&` or `*` at `self.pos` (maybe empty); leaves `self.pos` after it.
+    fn indicator_name(&mut self) -> &'t str {
         self.pos += 1;
         let start = self.pos;
         while !is_break_or_blank(self.peek()) && !is_flow_indicator(self.peek()) {
             self.pos += 1;
         }
-        let name = &self.text[start..self.pos];
+        &self.text[start..self.pos]
+    }
+
+    /// Reads `&name` and takes its slot, which the node fills once it is read: taken now,
+    /// so anchors stay in the order they are written (an alias names the latest one
+    /// before it), and an alias from inside the node finds it still empty (a cycle).
+    fn open_anchor(&mut self) -> PResult<usize> {
+        let at = self.pos;
+        let name = self.indicator_name();
+        if name.is_empty() {
+            return fail(at, "an anchor needs a name");
+        }
+        self.anchors.push((name, None));
+        Ok(self.anchors.len() - 1)
+    }
+
+    /// `*name`: a copy of the node the anchor named.
+    fn alias(&mut self) -> PResult<Node<'t>> {
+        let at = self.pos;
+        let name = self.indicator_name();
         let node = match self.anchors.iter().rev().find(|(n, _)| *n == name) {
             None => return fail(at, format!("alias *{name} names no anchor before it")),
             Some((_, None)) => {
@@ -1022,17 +1023,7 @@ impl<'t> Parser<'t> {
             }),
             b'*' => self.alias(),
             b'&' => {
-                self.pos += 1;
-                let start = self.pos;
-                while !is_break_or_blank(self.peek()) && !is_flow_indicator(self.peek()) {
-                    self.pos += 1;
-                }
-                if self.pos == start {
-                    return fail(at, "an anchor needs a name");
-                }
-                let name = &self.text[start..self.pos];
-                let slot = self.anchors.len();
-                self.anchors.push((name, None));
+                let slot = self.open_anchor()?;
                 self.skip_flow_space()?;
                 let node = match self.peek() {
                     b',' | b']' | b'}' => Node {
