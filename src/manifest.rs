@@ -1645,6 +1645,30 @@ mod tests {
         );
     }
 
+    /// The key lists of "unknown field" messages are the schema's (both come from the
+    /// fields of the raw structs, one by hand).
+    #[test]
+    fn unknown_field_messages_list_the_schemas_keys() {
+        let schema: serde_json::Value = serde_json::from_str(SCHEMA).unwrap();
+        let keys = |v: &serde_json::Value| {
+            let mut k: Vec<String> = v["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect();
+            k.sort();
+            k
+        };
+        let listed = |list: &str| {
+            let mut k: Vec<String> = list.split(", ").map(str::to_owned).collect();
+            k.sort();
+            k
+        };
+        assert_eq!(keys(&schema), listed(MANIFEST_KEYS));
+        assert_eq!(keys(&schema["$defs"]["RawSecret"]), listed(SECRET_KEYS));
+    }
+
     #[test]
     fn aws_locations_parse_and_show_as_check_does() {
         let yaml = "version: 1\nsecrets:\n  A: {aws_secretsmanager: {id: prod/db, key: password}}\n  B: {aws_ssm: {name: /prod/db_password}}\n  C: {}\n";
