@@ -4,11 +4,11 @@
 
 use crate::cli::{CheckArgs, ReportFormat};
 use crate::error::{Error, exit};
-use crate::resolve::{Context, Found, Origin, Outcome};
+use crate::resolve::{Context, Found, Origin, Outcome, file_names};
 use crate::validate::{Report, Severity, Verdict};
 use serde_json::json;
 use std::borrow::Cow;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -252,14 +252,10 @@ fn explain(v: &Verdict, format: ReportFormat) -> String {
 fn unused_files(report: &Report, ctx: &Context) -> Vec<PathBuf> {
     let mut used: Vec<Cow<OsStr>> = Vec::with_capacity(report.verdicts.len() * 2);
     for v in &report.verdicts {
-        let spec = v.resolved.spec;
-        match &spec.file {
-            Some(f) => used.push(f.as_os_str().into()),
-            None => {
-                used.push(OsStr::new(&spec.name).into());
-                used.push(OsString::from(spec.name.to_ascii_lowercase()).into());
-            }
-        }
+        used.extend(file_names(v.resolved.spec).map(|name| match name {
+            Cow::Borrowed(p) => Cow::Borrowed(p.as_os_str()),
+            Cow::Owned(p) => Cow::Owned(p.into_os_string()),
+        }));
         if let Outcome::Found(f) = &v.resolved.outcome
             && let Some(p) = f.origin.path()
             && p.parent() == Some(ctx.secrets_dir.as_path())

@@ -419,9 +419,8 @@ fn from_dir(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Option<O
 }
 
 /// The file paths the `file` source tries, in order (SPEC §3.1, §3.4): for each
-/// directory (`<secrets_dir>/<environment>` first, if given, then `<secrets_dir>`), the
-/// `file:` of the manifest, or else the name and then its lower case. Lazy: a path is
-/// built when it is reached.
+/// directory (`<secrets_dir>/<environment>` first, if given, then `<secrets_dir>`),
+/// the [`file_names`]. Lazy: a path is built when it is reached.
 fn file_candidates<'a>(
     spec: &'a SecretSpec,
     ctx: &'a Context,
@@ -430,16 +429,19 @@ fn file_candidates<'a>(
     let dirs = environment_dir
         .into_iter()
         .chain(std::iter::once(Cow::Borrowed(ctx.secrets_dir.as_path())));
-    dirs.flat_map(move |dir: Cow<'a, Path>| {
-        (0..2).filter_map(move |i| match (i, &spec.file) {
-            (0, Some(file)) => Some(dir.join(file)),
-            (0, None) => Some(dir.join(&spec.name)),
-            (_, None) if spec.name.bytes().any(|b| b.is_ascii_uppercase()) => {
-                Some(dir.join(spec.name.to_ascii_lowercase()))
-            }
-            _ => None,
-        })
-    })
+    dirs.flat_map(move |dir: Cow<'a, Path>| file_names(spec).map(move |name| dir.join(name)))
+}
+
+/// The names the `file` source tries in a directory: the manifest's `file:`, or else
+/// the secret's name and then its lower case (when that differs; built only when
+/// reached).
+pub fn file_names(spec: &SecretSpec) -> impl Iterator<Item = Cow<'_, Path>> {
+    let first = Cow::Borrowed(spec.file.as_deref().unwrap_or(Path::new(&spec.name)));
+    let lower = std::iter::once_with(move || {
+        let differs = spec.file.is_none() && spec.name.bytes().any(|b| b.is_ascii_uppercase());
+        differs.then(|| Cow::Owned(PathBuf::from(spec.name.to_ascii_lowercase())))
+    });
+    std::iter::once(first).chain(lower.flatten())
 }
 
 /// The `env` source: `$<ENVIRONMENT>_<env>` first, then `$<env>`.
