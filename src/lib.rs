@@ -37,6 +37,16 @@ pub mod validate;
 pub mod watch;
 pub mod yaml;
 
+use cli::{Action, Cli};
+use env::Environment;
+use error::{Error, exit};
+use manifest::Manifest;
+use resolve::{Context, Outcome};
+use settings::{InitMode, Settings};
+use std::path::PathBuf;
+use std::time::SystemTime;
+use validate::{Report, Severity};
+
 /// Every `(first, later)` pair of indices of `items` whose `key` is the same (and not
 /// `None`), in the order of `later`. Found by sorting, not hashing: n log n comparisons
 /// that stop at the first differing byte, and no table of keys (some are secret values).
@@ -58,16 +68,6 @@ pub(crate) fn repeats<'a, T, K: Ord>(
     pairs.sort_unstable_by_key(|&(_, later)| later);
     pairs
 }
-
-use cli::{Action, Cli};
-use env::Environment;
-use error::{Error, exit};
-use manifest::Manifest;
-use resolve::{Context, Outcome};
-use settings::{InitMode, Settings};
-use std::path::PathBuf;
-use std::time::SystemTime;
-use validate::{Report, Severity};
 
 /// Runs sesame with the process's arguments and environment; returns the exit code
 /// (when it returns at all: a successful launch replaces the process).
