@@ -22,6 +22,9 @@ pub mod env;
 pub mod error;
 pub mod formats;
 pub mod generate;
+/// The HTTP and TLS client the remote sources share (features `aws`, `vault`).
+#[cfg(any(feature = "aws", feature = "vault"))]
+pub mod http;
 pub mod init;
 pub mod inject;
 pub mod launch;
@@ -34,6 +37,8 @@ pub mod settings;
 pub mod strength;
 pub mod user;
 pub mod validate;
+#[cfg(feature = "vault")]
+pub mod vault;
 pub mod watch;
 pub mod yaml;
 
@@ -236,6 +241,7 @@ fn context<'a>(settings: &'a Settings, manifest: &Manifest, env: &'a Environment
         env,
         max_file_size: manifest.max_file_size,
         remote_timeout: manifest.remote_timeout,
+        vault: manifest.vault.clone(),
         closes: Default::default(),
     }
 }

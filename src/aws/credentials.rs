@@ -194,7 +194,7 @@ fn container(env: &Environment, http: &Http) -> Result<Option<Credentials>, Stri
         {
             return Err(format!(
                 "AWS_CONTAINER_CREDENTIALS_FULL_URI {}: plain http is only allowed to loopback or the ECS/EKS agent addresses",
-                super::without_query(&full)
+                crate::http::without_query(&full)
             ));
         }
         full
@@ -205,7 +205,10 @@ fn container(env: &Environment, http: &Http) -> Result<Option<Credentials>, Stri
         Some(f) => Some(read_token(&f, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")?),
         None => var(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN").map(Secret::new),
     };
-    let what = format!("container credentials at {}", super::without_query(&url));
+    let what = format!(
+        "container credentials at {}",
+        crate::http::without_query(&url)
+    );
     let mut headers = vec![("accept", "application/json")];
     if let Some(t) = &token {
         headers.push(("authorization", t.expose()));
