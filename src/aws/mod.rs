@@ -15,7 +15,7 @@ mod credentials;
 mod sigv4;
 
 use crate::env::Environment;
-pub use crate::http::Http;
+use crate::http::Http;
 use crate::http::{MAX_THREADS, REQUEST_TIMEOUT, Reply, without_query};
 use crate::manifest::AwsLocation;
 use crate::resolve::{Fetched, value_from_bytes};

@@ -328,6 +328,29 @@ mod tests {
         }
     }
 
+    /// The key lists of "unknown field" messages are the schema's.
+    #[test]
+    fn unknown_field_messages_list_the_schemas_vault_keys() {
+        let schema: serde_json::Value = serde_json::from_str(crate::manifest::SCHEMA).unwrap();
+        let keys = |def: &str| {
+            let mut k: Vec<String> = schema["$defs"][def]["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect();
+            k.sort();
+            k
+        };
+        let listed = |list: &str| {
+            let mut k: Vec<String> = list.split(", ").map(str::to_owned).collect();
+            k.sort();
+            k
+        };
+        assert_eq!(keys("RawVaultLocation"), listed(LOCATION_KEYS));
+        assert_eq!(keys("RawVaultSettings"), listed(SETTINGS_KEYS));
+    }
+
     #[test]
     fn locations_show_mount_path_version_and_key() {
         let mut l = VaultLocation {

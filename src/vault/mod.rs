@@ -228,11 +228,16 @@ fn client(
     let rest = addr
         .strip_prefix("https://")
         .or_else(|| addr.strip_prefix("http://"))
-        .ok_or_else(|| format!("VAULT_ADDR {addr:?} must start with https:// (or http://)"))?;
-    if rest.is_empty() || rest.contains(['?', '#', '@', ' ']) {
-        return Err(format!(
-            "VAULT_ADDR {addr:?} is not an address such as https://vault.example:8200"
-        ));
+        .ok_or("VAULT_ADDR must start with https:// (or http://)")?;
+    // Not quoted: a mistyped address may hold credentials (`https://user:pass@…`).
+    if rest.is_empty()
+        || !rest.bytes().all(|b| b.is_ascii_graphic())
+        || rest.contains(['?', '#', '@'])
+    {
+        return Err(
+            "VAULT_ADDR is not an address such as https://vault.example:8200 (no user, query or fragment)"
+                .into(),
+        );
     }
     if addr.starts_with("http://") && !is_loopback(rest) {
         tracing::warn!(
