@@ -72,6 +72,13 @@ pub fn token(
         VaultAuth::Kubernetes => {
             let role = role(env, settings)
                 .ok_or("kubernetes auth needs a role: set VAULT_ROLE or vault.role")?;
+            // Named in messages: only a plain name (not quoted when it is not one).
+            if !role
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-@".contains(&b))
+            {
+                return Err("the kubernetes role (VAULT_ROLE or vault.role) is not a role name: letters, digits and _.-@ only".into());
+            }
             let jwt_path = jwt_file(settings);
             let jwt = read_credential(&jwt_path)?;
             let jwt = std::str::from_utf8(&jwt)
