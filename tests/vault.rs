@@ -764,3 +764,97 @@ fn manifest_checks_vault_locations() {
         .stderr_has("secrets.B.vault.version: KV version 1 keeps no versions")
         .stderr_has("secrets.E.vault: the manifest's sources do not include vault");
 }
+
+/// A stand-in for SSM's `GetParameters` (sesame's side of AWS is tested against moto in
+/// tests/aws.rs): names under `/found/` have a value, the others are unknown.
+#[cfg(feature = "aws")]
+fn fake_ssm(value: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let body = loop {
+                let n = s.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).into_owned();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        break Some(buf[end + 4..end + 4 + len].to_vec());
+                    }
+                }
+            };
+            let Some(body) = body else { continue };
+            let req: Value = serde_json::from_slice(&body).unwrap();
+            let names: Vec<String> = req["Names"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_str().unwrap().to_owned())
+                .collect();
+            let (found, unknown): (Vec<_>, Vec<_>) =
+                names.into_iter().partition(|n| n.starts_with("/found/"));
+            let answer = json!({
+                "Parameters": found.iter().map(|n| json!({"Name": n, "Value": value})).collect::<Vec<_>>(),
+                "InvalidParameters": unknown,
+            })
+            .to_string();
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+#[cfg(feature = "aws")]
+#[test]
+fn aws_and_vault_in_one_manifest_and_a_secret_aws_lacks_goes_on_to_vault() {
+    const AWS_VALUE: &str = "planted-from-aws-Ab02";
+    let token = "hvs.static-token-planted-Cd03";
+    let vault_value = "planted-from-vault-Ef04";
+    let mut c = case_with_token(token);
+    c.plant(AWS_VALUE).plant(vault_value);
+    let d = Double::start(
+        &c,
+        config(
+            token,
+            json!({"app/db": [{"data": {"B": vault_value, "C": vault_value}}]}),
+        ),
+    );
+    c.env("VAULT_ADDR", &d.url)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", fake_ssm(AWS_VALUE))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .secret_env("AWS_SECRET_ACCESS_KEY", "planted-aws-secret-key-Gh05");
+    c.manifest(
+        "version: 1\nsecrets:\n  A: {aws_ssm: {name: /found/a}}\n  B: {vault: {path: app/db}}\n  C: {aws_ssm: {name: /missing/c}, vault: {path: app/db}}\n",
+    );
+    c.run(&["check"])
+        .code(0)
+        .stdout_has("aws-ssm /found/a")
+        .stdout_has("vault secret/app/db#B")
+        .stdout_has("vault secret/app/db#C");
+    c.run(&["check", "--explain", "C"])
+        .stdout_has("aws-ssm /missing/c")
+        .stdout_has("vault secret/app/db#C");
+    let seen = values_seen_by_child(&c, &["A", "B", "C"]);
+    assert!(seen[0] == AWS_VALUE && seen[1] == vault_value && seen[2] == vault_value);
+}
