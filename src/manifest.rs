@@ -1739,7 +1739,11 @@ mod tests {
                     shown,
                     ["aws-sm prod/db#password", "aws-ssm /prod/db_password"]
                 );
-                assert_eq!(m.secrets[0].sources, DEFAULT_SOURCES);
+                // A secret with an AWS location only tries aws of the remote sources.
+                assert_eq!(
+                    m.secrets[0].sources,
+                    [Source::FileEnv, Source::File, Source::Env, Source::Aws]
+                );
                 // A secret without a location never reaches the aws source.
                 assert_eq!(
                     m.secrets[2].sources,
