@@ -164,7 +164,7 @@ fn wrong_types_and_values() {
         &["manifest.yaml:4", "format"],
     );
     has(
-        &manifest_error("version: 1\nsources: [file, vault]\nsecrets: {}\n"),
+        &manifest_error("version: 1\nsources: [file, consul]\nsecrets: {}\n"),
         &["sources"],
     );
     has(
