@@ -57,7 +57,10 @@ pub enum Value<'t> {
     Null,
     /// A scalar's text, and whether it was written plain (unquoted): only a plain
     /// scalar can mean a number or a boolean.
-    Scalar { text: Cow<'t, str>, plain: bool },
+    Scalar {
+        text: Cow<'t, str>,
+        plain: bool,
+    },
     Seq(Vec<Node<'t>>),
     /// Entries in the order written; keys are unique.
     Map(Vec<Entry<'t>>),
@@ -370,21 +373,22 @@ impl<'t> Reader<'t> {
                     return fail(at, format!("nested more than {MAX_DEPTH} levels deep"));
                 }
                 self.start_anchor(anchor);
-                self.open.push(if matches!(event, Event::SequenceStart(..)) {
-                    Open::Seq {
-                        at,
-                        anchor,
-                        items: Vec::new(),
-                    }
-                } else {
-                    Open::Map {
-                        at,
-                        anchor,
-                        entries: Vec::new(),
-                        merges: Vec::new(),
-                        key: None,
-                    }
-                });
+                self.open
+                    .push(if matches!(event, Event::SequenceStart(..)) {
+                        Open::Seq {
+                            at,
+                            anchor,
+                            items: Vec::new(),
+                        }
+                    } else {
+                        Open::Map {
+                            at,
+                            anchor,
+                            entries: Vec::new(),
+                            merges: Vec::new(),
+                            key: None,
+                        }
+                    });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor) = match self.open.pop() {
@@ -514,7 +518,10 @@ fn charge(copied: &mut usize, bytes: usize, at: usize) -> Result<(), Problem> {
     if *copied > MAX_COPIED {
         return fail(
             at,
-            format!("anchors and aliases copy more than {} MiB", MAX_COPIED >> 20),
+            format!(
+                "anchors and aliases copy more than {} MiB",
+                MAX_COPIED >> 20
+            ),
         );
     }
     Ok(())
@@ -611,7 +618,10 @@ fn scan_message(theirs: &str) -> &'static str {
     const TABS: &str = "tabs are not allowed for indentation";
     /// Messages said better for a manifest's author.
     const OURS: &[(&str, &str)] = &[
-        ("mapping values are not allowed in this context", MAPPING_VALUE),
+        (
+            "mapping values are not allowed in this context",
+            MAPPING_VALUE,
+        ),
         (
             "while parsing node, found unknown anchor",
             "an alias (*) names no anchor before it (quote a value that starts with *)",
@@ -620,7 +630,10 @@ fn scan_message(theirs: &str) -> &'static str {
             "while scanning an anchor or alias, did not find expected alphabetic or numeric character",
             "an anchor (&) or alias (*) needs a name (quote a value that starts with & or *)",
         ),
-        ("tabs disallowed within this context (block indentation)", TABS),
+        (
+            "tabs disallowed within this context (block indentation)",
+            TABS,
+        ),
         ("tab cannot be used as indentation", TABS),
         ("tabs disallowed in this context", TABS),
         (
@@ -746,7 +759,6 @@ fn scan_message(theirs: &str) -> &'static str {
     }
     "not valid YAML here"
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -938,7 +950,10 @@ mod tests {
         assert!(parse(&few(5)).is_ok());
         let e = error(&few(8));
         assert!(e.starts_with("2:"), "{e}");
-        assert!(e.contains("anchors and aliases copy more than 16 MiB"), "{e}");
+        assert!(
+            e.contains("anchors and aliases copy more than 16 MiB"),
+            "{e}"
+        );
         let laughs = (1..12).fold(
             "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n".to_string(),
             |s, i| {
@@ -979,8 +994,14 @@ mod tests {
             ),
             ("a:\n  b:\n    c: 1\n   d: 2\n", "4:4: expected a key"),
             ("a:\n\tb: 1\n", "2:2: tabs are not allowed for indentation"),
-            ("a: [1, 2\n", "2:1: expected ',' or ']' (is a [ never closed?)"),
-            ("a: {b: 1\n", "2:1: expected ',' or '}' (is a { never closed?)"),
+            (
+                "a: [1, 2\n",
+                "2:1: expected ',' or ']' (is a [ never closed?)",
+            ),
+            (
+                "a: {b: 1\n",
+                "2:1: expected ',' or '}' (is a { never closed?)",
+            ),
             ("a: 'x\n", "1:4: this quote is never closed"),
             ("a: \"\\q\"\n", "1:4: unknown escape"),
             ("a: \"\\xZZ\"\n", "1:4: an escape"),
@@ -995,16 +1016,31 @@ mod tests {
             ("a: \u{80}\n", "1:4: control characters"),
             ("a: \u{ffff}\n", "1:4: control characters"),
             ("a: 1\0\n", "1:5: control characters"),
-            ("a: \u{feff}y\n", "1:4: a byte order mark may only start the text"),
+            (
+                "a: \u{feff}y\n",
+                "1:4: a byte order mark may only start the text",
+            ),
             ("b: [#0]\n", "1:5: a comment needs a blank before it"),
-            ("a: x # c\n  y\n", "1:6: comment intercepting the multiline text"),
-            ("{%x: 1}\n", "1:2: '%', '@' and '`' cannot start a plain value"),
-            ("a: @x\n", "1:4: '%', '@' and '`' cannot start a plain value"),
+            (
+                "a: x # c\n  y\n",
+                "1:6: comment intercepting the multiline text",
+            ),
+            (
+                "{%x: 1}\n",
+                "1:2: '%', '@' and '`' cannot start a plain value",
+            ),
+            (
+                "a: @x\n",
+                "1:4: '%', '@' and '`' cannot start a plain value",
+            ),
             ("x: &a\n&b y: 1\n", "2:1: anchors on keys are not supported"),
             ("*a: 1\n", "1:1: an alias (*) names no anchor before it"),
             ("a: &x 1\n*x : 2\n", "2:1: an alias cannot be a key"),
             ("{a: 1}: 2\n", "1:1: a key must be a plain or quoted scalar"),
-            ("? [a]\n: 2\n", "1:3: a key must be a plain or quoted scalar"),
+            (
+                "? [a]\n: 2\n",
+                "1:3: a key must be a plain or quoted scalar",
+            ),
             (": 2\n", "1:1: a key is missing before ':'"),
             (
                 "x: &l\n  a: *l\n",
@@ -1017,7 +1053,10 @@ mod tests {
             ("a: &\n", "1:4: an anchor (&) or alias (*) needs a name"),
             ("é: [1, 2\n", "2:1: expected ',' or ']'"),
             ("é: 'ü\n", "1:4: this quote is never closed"),
-            ("\u{feff}a: b: c\n", "1:5: mapping values are not allowed here"),
+            (
+                "\u{feff}a: b: c\n",
+                "1:5: mapping values are not allowed here",
+            ),
         ] {
             let e = error(text);
             assert!(e.starts_with(expected), "{text:?}: {e}");
@@ -1087,7 +1126,9 @@ mod tests {
             .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
             .collect();
         assert!(error(&deep).contains("nested more than 64 levels"));
-        let ok: String = (0..63).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        let ok: String = (0..63)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
         assert!(parse(&ok).is_ok());
     }
 
