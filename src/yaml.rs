@@ -224,7 +224,7 @@ fn fail<T>(at: usize, message: impl Into<Cow<'static, str>>) -> Result<T, Proble
 }
 
 /// Byte offsets of the parser's positions, which count characters. Positions arrive
-/// in order (nearly always), so one cursor walks the text once.
+/// nearly in order, so a cursor that walks from the last one costs one pass in all.
 struct Offsets<'t> {
     text: &'t str,
     ascii: bool,
@@ -246,13 +246,17 @@ impl<'t> Offsets<'t> {
         if self.ascii {
             return index.min(self.text.len());
         }
-        if index < self.chars {
-            (self.chars, self.bytes) = (0, 0);
-        }
-        for c in self.text[self.bytes..].chars() {
-            if self.chars == index {
+        while self.chars > index {
+            let Some(c) = self.text[..self.bytes].chars().next_back() else {
                 break;
-            }
+            };
+            self.chars -= 1;
+            self.bytes -= c.len_utf8();
+        }
+        while self.chars < index {
+            let Some(c) = self.text[self.bytes..].chars().next() else {
+                break;
+            };
             self.chars += 1;
             self.bytes += c.len_utf8();
         }
@@ -335,9 +339,8 @@ impl<'t> Reader<'t> {
                 if self.open.last().is_some_and(Open::wants_key) {
                     return self.key(text, style, anchor, at).map(|()| true);
                 }
-                let end = self.offsets.byte(span.end.index());
                 let node = Node {
-                    value: self.scalar(text, style, end),
+                    value: self.scalar(text, style, span.end.index()),
                     at,
                 };
                 self.close(node, anchor)?;
@@ -420,8 +423,8 @@ impl<'t> Reader<'t> {
         Ok(true)
     }
 
-    /// A scalar's value; `end` is the byte offset where the parser says it ends.
-    fn scalar(&self, text: Cow<'t, str>, style: ScalarStyle, end: usize) -> Value<'t> {
+    /// A scalar's value; `end` is where the parser says it ends (in characters).
+    fn scalar(&mut self, text: Cow<'t, str>, style: ScalarStyle, end: usize) -> Value<'t> {
         match style {
             ScalarStyle::Plain if matches!(&*text, "" | "~" | "null" | "Null" | "NULL") => {
                 Value::Null
@@ -430,7 +433,9 @@ impl<'t> Reader<'t> {
             // A `|` or `>` block whose last line ends the file without a line break: the
             // parser gives it one anyway (clip and keep chomping), which YAML does not.
             ScalarStyle::Literal | ScalarStyle::Folded
-                if end == self.text.len() && !self.text.ends_with('\n') && text.ends_with('\n') =>
+                if !self.text.ends_with('\n')
+                    && text.ends_with('\n')
+                    && self.offsets.byte(end) == self.text.len() =>
             {
                 let mut text = text.into_owned();
                 text.pop();
@@ -1143,6 +1148,11 @@ mod tests {
         };
         assert_eq!(items[1].at, text.find('ö').unwrap());
         assert_eq!(mark(text, items[1].at), Mark { line: 2, column: 8 });
+        // The cursor walks back as well as forward.
+        let mut offsets = Offsets::new(text);
+        assert_eq!(offsets.byte(6), 8);
+        assert_eq!(offsets.byte(1), 2);
+        assert_eq!(offsets.byte(99), text.len());
     }
 
     /// Every manifest the repository ships reads without an error.

@@ -339,7 +339,7 @@ fn aliases_of_a_large_scalar_are_refused_by_the_bytes_they_copy() {
     let mut c = Case::new();
     c.manifest(&format!(
         "version: 1\nsecrets:\n  A:\n    forbid: [&v {big}, {}]\n",
-        vec!["*v"; 8].join(", ")
+        ["*v"; 8].join(", ")
     ));
     c.run(&["--", "true"])
         .code(78)
