@@ -16,8 +16,8 @@
 //!
 //! Nothing from the text ever goes into a message: not a scalar (a `default:` may be a
 //! secret), not an anchor or alias name (they sit where a value sits), and not the
-//! parser's own message, which is replaced by one of ours ([`scan_message`]) in case a
-//! version of it ever quotes the input.
+//! parser's own message, which is replaced by a fixed one of ours (`scan_message`), in
+//! case a version of it ever quotes the input.
 //!
 //! Scalars stay text: the manifest decides what `true`, `10` or `~` mean for each key
 //! ([`Value::Null`] only marks an empty or `null`/`~` plain scalar). Positions are byte
@@ -162,6 +162,8 @@ pub fn parse(text: &str) -> Result<Node<'_>, Error> {
         text
     };
     let mut reader = Reader::new(text);
+    // Events are pulled rather than pushed into a receiver (`Parser::load`), so that a
+    // refusal (a tag, too many bytes copied) stops the parser at once.
     let mut parser = Parser::new_from_str(text);
     let result = loop {
         match parser.next_event() {
