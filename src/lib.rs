@@ -196,13 +196,18 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
     log_summary(&report);
     // Closes the secret files still open (a supervisor must not hold them).
     drop(ctx);
-    launch(
+    let (cmd, identity, supervise) = launch(
         settings,
         &manifest,
         env,
         report,
         command.unwrap_or_default(),
-    )
+    )?;
+    // From here on the values live in `cmd` only: the manifest's `default:` values go
+    // (zeroed) before a supervisor runs for the command's lifetime.
+    drop(specs);
+    drop(manifest);
+    start(settings, cmd, identity, supervise)
 }
 
 /// The manifest's secrets, plus the `X_FILE` variables `--file-env` expands.
@@ -254,13 +259,17 @@ fn validate_options<'a>(settings: &'a Settings, manifest: &Manifest) -> validate
 /// environment (with the identity's `HOME`), drop privileges, then either replace
 /// sesame with the command (exec) or supervise it (init). The secrets were read while
 /// sesame was still root, so a file only root can read can feed an unprivileged program.
+///
+/// With `--watch` it supervises and never returns; otherwise it returns the command,
+/// the identity to become and whether to supervise, for [`start`], once the caller has
+/// let go of the manifest.
 fn launch(
     settings: &Settings,
     manifest: &Manifest,
     env: Environment,
     report: Report,
     argv: &[std::ffi::OsString],
-) -> Result<i32, Error> {
+) -> Result<(launch::Command, Option<user::Identity>, bool), Error> {
     let identity = settings.user.as_deref().map(user_identity).transpose()?;
     let supervise = match settings.init {
         InitMode::Always => true,
@@ -295,9 +304,18 @@ fn launch(
         };
         init::supervise(cmd, opts, Some(watcher))
     }
-    // From here on the values live in `cmd` only.
     drop(report);
     drop(env);
+    Ok((cmd, identity, supervise))
+}
+
+/// Drops privileges, then supervises the command (init) or becomes it (exec).
+fn start(
+    settings: &Settings,
+    cmd: launch::Command,
+    identity: Option<user::Identity>,
+    supervise: bool,
+) -> Result<i32, Error> {
     if let Some(id) = &identity {
         user::become_user(id).map_err(|e| Error::Privilege(e.to_string()))?;
     }

@@ -196,7 +196,10 @@ impl Http {
         Http {
             agent: base(true),
             local: base(false),
-            deadline: Instant::now() + timeout,
+            // Checked: the manifest bounds remote_timeout; never panic on the clock.
+            deadline: Instant::now()
+                .checked_add(timeout)
+                .unwrap_or_else(|| Instant::now() + crate::manifest::MAX_DURATION),
             timeout,
         }
     }
