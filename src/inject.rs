@@ -158,7 +158,7 @@ pub fn write_files(report: &Report, owner: Option<(u32, u32)>) -> Result<(), Err
                 Error::Inject(format!(
                     "{}: cannot write inject.file {}: {e}",
                     v.name(),
-                    path.display()
+                    crate::shown::path(path)
                 ))
             })?;
         }

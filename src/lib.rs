@@ -31,6 +31,7 @@ pub mod read;
 pub mod resolve;
 pub mod secret;
 pub mod settings;
+pub mod shown;
 pub mod strength;
 pub mod user;
 pub mod validate;

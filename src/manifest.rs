@@ -514,7 +514,7 @@ impl Default for Manifest {
 impl Manifest {
     /// Reads and checks the manifest at `path`.
     pub fn load(path: &Path) -> Result<Self, Error> {
-        let shown = path.display();
+        let shown = crate::shown::path(path);
         let (bytes, _) = read_capped(path, MAX_MANIFEST_SIZE).map_err(|e| match e {
             ReadError::NotFound => Error::Manifest(format!("manifest {shown}: no such file")),
             e => Error::Manifest(format!("manifest {shown}: {e}")),
@@ -530,7 +530,10 @@ impl Manifest {
 
     /// Parses and checks manifest text; `path` is only used in messages.
     pub fn parse(text: &str, path: Option<&Path>) -> Result<Self, Error> {
-        let shown = path.map_or_else(|| "<manifest>".to_owned(), |p| p.display().to_string());
+        let shown = path.map_or_else(
+            || "<manifest>".to_owned(),
+            |p| crate::shown::path(p).to_string(),
+        );
         let text = Normalized(yaml::normalize(text));
         let text: &str = &text;
         let report = |mut problems: Problems| {
@@ -1576,7 +1579,7 @@ impl RawManifest {
         });
         for (first, later) in writes {
             let (s, f) = (&secrets[later], &secrets[first]);
-            let file = s.inject_file.as_ref().map(|(p, _)| p.display());
+            let file = s.inject_file.as_ref().map(|(p, _)| crate::shown::path(p));
             let msg = format!(
                 "secrets.{}.inject.file: {} is already written by {}",
                 s.name,

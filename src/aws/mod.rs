@@ -401,7 +401,7 @@ fn root_certs() -> ureq::tls::RootCerts {
             tracing::debug!(
                 "aws: {} CA certificates from {}",
                 certs.len(),
-                path.display()
+                crate::shown::path(&path)
             );
             return ureq::tls::RootCerts::new_with_certs(&certs);
         }
