@@ -544,9 +544,13 @@ impl Manifest {
             let mut lines: Vec<String> = problems
                 .into_iter()
                 .take(MAX_PROBLEMS)
-                .map(|(at, msg)| match at {
-                    Some(at) => format!("manifest {shown}:{}: {msg}", yaml::mark(text, at)),
-                    None => format!("manifest {shown}: {msg}"),
+                .map(|(at, msg)| {
+                    // A key may hold any character: one problem stays one line.
+                    let msg = crate::shown::text(&msg);
+                    match at {
+                        Some(at) => format!("manifest {shown}:{}: {msg}", yaml::mark(text, at)),
+                        None => format!("manifest {shown}: {msg}"),
+                    }
                 })
                 .collect();
             if more > 0 {
@@ -554,8 +558,10 @@ impl Manifest {
             }
             Error::Manifest(lines.join("\n"))
         };
-        let root = yaml::parse(text)
-            .map_err(|e| Error::Manifest(format!("manifest {shown}:{}: {}", e.mark, e.message)))?;
+        let root = yaml::parse(text).map_err(|e| {
+            let message = crate::shown::text(&e.message);
+            Error::Manifest(format!("manifest {shown}:{}: {message}", e.mark))
+        })?;
         let mut reader = Reader::new();
         let (raw, secrets) = reader.manifest(root).map_err(&report)?;
         raw.validate(path, secrets, &mut reader).map_err(&report)

@@ -3,7 +3,8 @@
 //! path must not start a forged log line, an escape sequence must not drive the
 //! terminal that shows the log, and a byte that is not UTF-8 must not become U+FFFD
 //! (two different paths would look alike). So every path in every message goes
-//! through [`path`]:
+//! through [`path`] (and other outside text, such as a manifest's keys, through
+//! [`text`]):
 //!
 //! - control characters (C0, DEL, C1) as `\n`, `\r`, `\t` or `\u{1b}`;
 //! - the characters that reorder or break lines in a terminal or an editor (the bidi
@@ -22,6 +23,12 @@ pub struct Shown<'a>(&'a [u8]);
 /// `p` for a message, escaped (see the module docs).
 pub fn path<P: AsRef<OsStr> + ?Sized>(p: &P) -> Shown<'_> {
     Shown(p.as_ref().as_encoded_bytes())
+}
+
+/// Other text from outside (a manifest's key, a YAML error) for a message, escaped
+/// the same way.
+pub fn text(s: &str) -> Shown<'_> {
+    Shown(s.as_bytes())
 }
 
 /// Whether `c` must be escaped in a message.
