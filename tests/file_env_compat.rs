@@ -161,6 +161,9 @@ struct Input {
     calls: Vec<(&'static str, Option<&'static str>)>,
     names: &'static str,
     manifest: Option<&'static str>,
+    /// sesame runs the same script (`sesame --file-env NAMES -- bash -c SCRIPT`), as in
+    /// front of an image's stock entrypoint, instead of `env -0` directly.
+    in_front: bool,
     expect: Expect,
 }
 
@@ -179,6 +182,7 @@ fn input(name: &'static str, expect: Expect) -> Input {
         calls: vec![("X", None)],
         names: "X",
         manifest: None,
+        in_front: false,
         expect,
     }
 }
@@ -197,6 +201,12 @@ impl Input {
         self.file("x", File::Bytes(bytes.to_vec()))
             .var("X_FILE", "{dir}/x")
     }
+    fn in_front(mut self) -> Self {
+        self.in_front = true;
+        self
+    }
+    /// The script's `file_env` calls (a default is written into the script as it is,
+    /// quotes and all) and sesame's list.
     fn calls(
         mut self,
         calls: &[(&'static str, Option<&'static str>)],
@@ -241,9 +251,9 @@ fn cases() -> Vec<Input> {
         input("only X_FILE, empty", EmptyNotExported("X")).var("X_FILE", ""),
         input("neither set", EmptyNotExported("X")),
         input("a default, neither set", Default("X", "fallback-9"))
-            .calls(&[("X", Some("fallback-9"))], "X"),
+            .calls(&[("X", Some("'fallback-9'"))], "X"),
         input("a default, X_FILE set", Same)
-            .calls(&[("X", Some("fallback-9"))], "X")
+            .calls(&[("X", Some("'fallback-9'"))], "X")
             .x_file(b"file-value-7c1e"),
         input("both set", BothRefuse)
             .var("X", "env-value-1b2d")
@@ -331,6 +341,65 @@ fn cases() -> Vec<Input> {
             .var("MYSQL_ROOT_PASSWORD_FILE", "{dir}/b")
             .var("MYSQL_ROOT_HOST_FILE", "{dir}/a"),
     ];
+    // sesame in front of the stock script: the script's own calls then apply their
+    // defaults and export the empty ones, and the program's environment is the one
+    // the script alone gives it.
+    let stock: &[(&str, Option<&str>)] = &[
+        ("POSTGRES_PASSWORD", None),
+        ("POSTGRES_USER", Some("'postgres'")),
+        ("POSTGRES_DB", Some("\"$POSTGRES_USER\"")),
+        ("POSTGRES_INITDB_ARGS", None),
+    ];
+    let list = "POSTGRES_PASSWORD,POSTGRES_USER,POSTGRES_DB,POSTGRES_INITDB_ARGS";
+    v.extend([
+        input(
+            "in front: the password from a file, the rest defaults",
+            Same,
+        )
+        .calls(stock, list)
+        .in_front()
+        .file("pg", File::Bytes(b"pg-password-5d7a\n".to_vec()))
+        .var("POSTGRES_PASSWORD_FILE", "{dir}/pg"),
+        input("in front: empty and unset variables", Same)
+            .calls(stock, list)
+            .in_front()
+            .file("user", File::Bytes(b"pg-user\n".to_vec()))
+            .var("POSTGRES_PASSWORD_FILE", "")
+            .var("POSTGRES_USER_FILE", "{dir}/user")
+            .var("POSTGRES_INITDB_ARGS", ""),
+        unrelated.iter().fold(
+            input("in front: unrelated *_FILE variables", Same)
+                .calls(stock, list)
+                .in_front()
+                .file("x", File::Bytes(b"admin-password-31f0\n".to_vec()))
+                .var("POSTGRES_DB_FILE", "{dir}/x"),
+            |i, (k, v)| i.var(k, *v),
+        ),
+        input("in front: CRLF", CrLf("POSTGRES_PASSWORD"))
+            .calls(stock, list)
+            .in_front()
+            .file("pg", File::Bytes(b"pg-password-5d7a\r\n".to_vec()))
+            .var("POSTGRES_PASSWORD_FILE", "{dir}/pg"),
+        input("in front: mysql, with a default", Same)
+            .calls(
+                &[
+                    ("MYSQL_ROOT_HOST", Some("'%'")),
+                    ("MYSQL_DATABASE", None),
+                    ("MYSQL_USER", None),
+                    ("MYSQL_PASSWORD", None),
+                    ("MYSQL_ROOT_PASSWORD", None),
+                ],
+                "MYSQL_ROOT_HOST,MYSQL_DATABASE,MYSQL_USER,MYSQL_PASSWORD,MYSQL_ROOT_PASSWORD",
+            )
+            .in_front()
+            .file("a", File::Bytes(b"mysql-password-0a9c\n".to_vec()))
+            .file("b", File::Bytes(b"mysql-root-password-e3f8\n".to_vec()))
+            .var("MYSQL_PASSWORD_FILE", "{dir}/a")
+            .var("MYSQL_ROOT_PASSWORD_FILE", "{dir}/b")
+            .var("MYSQL_USER", "app"),
+    ]);
+    // Too large for one variable: the exec fails in both (E2BIG, 126).
+    v.push(input("a 200 KiB file", Same).x_file(&vec![b'k'; 200 * 1024]));
     // A name the script does not call is not touched, even when its X_FILE is set.
     v.push(
         input("X_FILE of a name not listed", Same)
@@ -418,13 +487,14 @@ fn both(i: &Input) -> (Outcome, Outcome) {
     let mut script = FILE_ENV.to_owned();
     for (name, default) in &i.calls {
         match default {
-            Some(d) => script.push_str(&format!("file_env '{name}' '{d}'\n")),
+            Some(d) => script.push_str(&format!("file_env '{name}' {d}\n")),
             None => script.push_str(&format!("file_env '{name}'\n")),
         }
     }
     script.push_str("exec env -0\n");
+    let bash_argv: Vec<OsString> = vec!["bash".into(), "-c".into(), script.into()];
     // Only the bash side may hang (a FIFO): it gets a timeout it can reach.
-    let (bash, _) = run(d, &vars, &["bash".into(), "-c".into(), script.into()], 5);
+    let (bash, _) = run(d, &vars, &bash_argv, 5);
 
     let mut argv: Vec<OsString> = vec![common::sesame_bin().into()];
     match i.manifest {
@@ -434,7 +504,12 @@ fn both(i: &Input) -> (Outcome, Outcome) {
         }
         None => argv.extend(["--file-env".into(), i.names.into()]),
     }
-    argv.extend(["--".into(), "env".into(), "-0".into()]);
+    argv.push("--".into());
+    if i.in_front {
+        argv.extend(bash_argv);
+    } else {
+        argv.extend(["env".into(), "-0".into()]);
+    }
     let (sesame, stderr) = run(d, &vars, &argv, 60);
     // Nothing sesame printed holds a value: not a file's, not a variable's.
     let values = i
@@ -492,7 +567,7 @@ fn file_env_and_sesame_agree_or_differ_as_documented() {
         match i.expect {
             Expect::Same => match (&bash, &sesame) {
                 (Outcome::Ran(a), Outcome::Ran(b)) => same_env(name, a, b),
-                (Outcome::Refused(_), Outcome::Refused(_)) => {}
+                (Outcome::Refused(a), Outcome::Refused(b)) if a == b => {}
                 _ => panic!("{name}: bash {bash:?}, sesame {}", kind(&sesame)),
             },
             Expect::EmptyNotExported(x) => {
@@ -603,6 +678,74 @@ fn every_documented_difference_is_shown_by_a_case_and_in_the_guide() {
         assert!(
             line.starts_with(&prefix),
             "guide row {line:?} is not {prefix:?}"
+        );
+    }
+}
+
+/// The cases, in every mode: a 220 KB CA bundle in `SSL_CERT_FILE` (expanded, it
+/// was too large to exec), IRSA's token file, an `ENV_FILE` (expanded, `ENV` is refused)
+/// and Grafana's own `__FILE` reach the program as they were; only the listed name is
+/// expanded, and `check` reports only it.
+#[test]
+fn unrelated_file_variables_reach_the_program_unchanged_in_every_mode() {
+    let mut c = common::Case::new();
+    let bundle = c.file("ca.pem", &vec![b'c'; 220 * 1024]);
+    let pg = c.file("pg", b"pg-password-5d7a-planted\n");
+    c.plant("pg-password-5d7a-planted");
+    let grafana = c.file("gf", b"grafana-admin-9e1c-planted\n");
+    c.plant("grafana-admin-9e1c-planted");
+    let unrelated = [
+        ("SSL_CERT_FILE", bundle.to_str().unwrap()),
+        (
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            "/var/run/secrets/eks.amazonaws.com/token",
+        ),
+        ("ENV_FILE", "/app/.env"),
+        (
+            "GF_SECURITY_ADMIN_PASSWORD__FILE",
+            grafana.to_str().unwrap(),
+        ),
+        ("POSTGRESQL_FILE", "/not/a/listed/name"),
+    ];
+    for (k, v) in unrelated {
+        c.env(k, v);
+    }
+    c.env("POSTGRES_PASSWORD_FILE", pg.as_os_str());
+    c.child_prints_secrets();
+    let words = |args: &[&str]| args.iter().map(OsString::from).collect::<Vec<_>>();
+    for mode in [&["--no-init"][..], &["--init"], &["--init", "--watch"]] {
+        let mut args = mode.to_vec();
+        args.extend(["--file-env", "POSTGRES_PASSWORD", "--", "env"]);
+        let r = c.run_raw(&words(&args));
+        r.code(0);
+        let lines: Vec<&str> = r.stdout.lines().collect();
+        for (k, v) in unrelated {
+            let entry = format!("{k}={v}");
+            assert!(lines.contains(&entry.as_str()), "{mode:?}: {k} changed");
+        }
+        for gone in [
+            "SSL_CERT=",
+            "AWS_WEB_IDENTITY_TOKEN=",
+            "ENV=",
+            "POSTGRES_PASSWORD_FILE=",
+        ] {
+            assert!(
+                !lines.iter().any(|l| l.starts_with(gone)),
+                "{mode:?}: {gone} in the program's environment"
+            );
+        }
+        assert!(
+            lines.contains(&"POSTGRES_PASSWORD=pg-password-5d7a-planted"),
+            "{mode:?}: POSTGRES_PASSWORD not expanded"
+        );
+    }
+    let r = c.run_raw(&words(&["check", "--file-env", "POSTGRES_*"]));
+    r.code(0).stdout_has("POSTGRES_PASSWORD");
+    for name in ["SSL_CERT", "AWS_WEB", "ENV", "GF_", "POSTGRESQL"] {
+        assert!(
+            !r.stdout.contains(name),
+            "check reports {name}:\n{}",
+            r.stdout
         );
     }
 }
