@@ -101,12 +101,15 @@ pub fn selected<'e>(names: &[String], manifest: &Manifest, env: &'e Environment)
     if names.is_empty() {
         return Vec::new();
     }
-    let covered = |x: &str| {
-        manifest
-            .secrets
-            .iter()
-            .any(|s| s.env == x || s.inject_env.as_deref() == Some(x))
-    };
+    // Sorted and searched, not scanned: a manifest may have a thousand secrets and the
+    // environment a thousand `X_FILE`s.
+    let mut covered: Vec<&str> = manifest
+        .secrets
+        .iter()
+        .flat_map(|s| std::iter::once(s.env.as_str()).chain(s.inject_env.as_deref()))
+        .collect();
+    covered.sort_unstable();
+    let covered = |x: &str| covered.binary_search(&x).is_ok();
     let mut out: Vec<&str> = env
         .names()
         .filter_map(|var| var.strip_suffix("_FILE"))
@@ -209,6 +212,14 @@ mod tests {
             .map(|s| s.name)
             .collect();
         assert_eq!(specs, ["POSTGRES_PASSWORD"]);
+        // A name the manifest reads or injects keeps the manifest's rules.
+        let mut covering = Manifest::default();
+        covering
+            .secrets
+            .push(SecretSpec::from_file_env("POSTGRES_PASSWORD"));
+        assert_eq!(selected(&names, &covering, &env), ["POSTGRES_USER"]);
+        covering.secrets[0].env = "PGPASS".into();
+        assert_eq!(selected(&names, &covering, &env), ["POSTGRES_USER"]);
         // Nothing given, nothing selected; `*` is every valid one.
         assert!(selected(&[], &m, &env).is_empty());
         assert_eq!(

@@ -749,3 +749,16 @@ fn unrelated_file_variables_reach_the_program_unchanged_in_every_mode() {
         );
     }
 }
+
+/// A listed name that the manifest also has is the manifest's: its rules apply.
+#[test]
+fn a_listed_name_the_manifest_covers_keeps_the_manifest_rules() {
+    let mut c = common::Case::new();
+    c.manifest("version: 1\nsecrets:\n  POSTGRES_PASSWORD: {min_length: 32}\n");
+    let pg = c.file("pg", b"short-planted\n");
+    c.plant("short-planted");
+    c.env("POSTGRES_PASSWORD_FILE", pg.as_os_str());
+    c.run(&["--file-env", "POSTGRES_*", "--", "true"])
+        .code(78)
+        .stderr_has("POSTGRES_PASSWORD: too short");
+}
