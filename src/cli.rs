@@ -413,7 +413,7 @@ pub const OPTIONS: &[Opt] = &[
         Key::FileEnv,
         "file-env",
         Value::Text("NAMES"),
-        "Expand X_FILE into X for these names or globs, comma-separated (POSTGRES_*,REDIS_PASSWORD); other *_FILE variables are left alone",
+        "Expand X_FILE into X for these comma-separated names or globs only (e.g. POSTGRES_*,REDIS_PASSWORD)",
     )
     .env("SESAME_FILE_ENV"),
     Opt::new(
