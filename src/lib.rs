@@ -34,6 +34,7 @@ pub mod settings;
 pub mod strength;
 pub mod user;
 pub mod validate;
+pub mod walk;
 pub mod watch;
 pub mod yaml;
 
@@ -73,11 +74,14 @@ pub(crate) fn repeats<'a, T, K: Ord>(
 /// (when it returns at all: a successful launch replaces the process).
 pub fn run() -> i32 {
     install_panic_hook();
+    // A closed stderr (or stdout for `check`) must not kill sesame with SIGPIPE before
+    // the command starts; the command gets the inherited disposition back before exec.
+    init::ignore_sigpipe();
     // While sesame holds secrets, no other process of the same uid may ptrace it or
     // read its memory, and it leaves no core dump. `execve` resets this for the child.
     let _ = nix::sys::prctl::set_dumpable(false);
     if let Err(e) = refuse_setuid() {
-        eprintln!("sesame: error: {e}");
+        say(&format!("sesame: error: {e}"));
         return e.exit_code();
     }
 
@@ -93,7 +97,7 @@ pub fn run() -> i32 {
     let settings = match Settings::new(&cli.options, &env) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("sesame: error: {e}");
+            say(&format!("sesame: error: {e}"));
             return e.exit_code();
         }
     };
@@ -110,6 +114,13 @@ pub fn run() -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// Writes one line to stderr, ignoring failure: a closed stderr must neither kill nor
+/// panic sesame (`eprintln!` panics when the write fails).
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all([line, "\n"].concat().as_bytes());
 }
 
 /// A setuid or setgid sesame would let any user read root-only secrets and pick
@@ -134,7 +145,9 @@ fn install_panic_hook() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("sesame: error: internal error{at} (a bug; please report it)");
+        say(&format!(
+            "sesame: error: internal error{at} (a bug; please report it)"
+        ));
         std::process::exit(exit::INTERNAL);
     }));
 }
@@ -152,7 +165,9 @@ fn load_manifest(settings: &Settings) -> Result<Manifest, Error> {
 /// environment is built (it holds the values of secrets taken from variables).
 fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Error> {
     if let Some(Action::Schema) = &cli.action {
-        print!("{}", manifest::SCHEMA);
+        use std::io::Write;
+        // A closed stdout is the reader's choice, not an error (and never a panic).
+        let _ = std::io::stdout().write_all(manifest::SCHEMA.as_bytes());
         return Ok(exit::OK);
     }
     let command = match (&cli.action, cli.command()) {
@@ -182,10 +197,27 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
     if let Some(Action::Generate(args)) = &cli.action {
         return generate::run(args, &resolved, &ctx.secrets_dir);
     }
-    let report = validate::validate(resolved, &validate_options(settings, &manifest));
+    let mut report = validate::validate(resolved, &validate_options(settings, &manifest));
 
     if let Some(Action::Check(args)) = &cli.action {
-        return check::print(args, &report, &ctx);
+        // What the launch would refuse besides the secrets, all of it, writing nothing:
+        // the `--user` (exit 77, as the launch) and every `inject.file` it could not write.
+        let user = settings
+            .user
+            .as_deref()
+            .map(user_identity)
+            .and_then(Result::err);
+        for (i, problem) in inject::file_problems(&report) {
+            report.add_error(i, problem);
+        }
+        let code = check::print(args, &report, &ctx)?;
+        return Ok(match user {
+            Some(e) => {
+                tracing::error!("{e}");
+                e.exit_code()
+            }
+            None => code,
+        });
     }
     log_findings(&report);
     if report.errors > 0 {
@@ -237,6 +269,7 @@ fn context<'a>(settings: &'a Settings, manifest: &Manifest, env: &'a Environment
         max_file_size: manifest.max_file_size,
         remote_timeout: manifest.remote_timeout,
         closes: Default::default(),
+        trust: settings.user.is_some().then(walk::Trust::current),
     }
 }
 
@@ -292,6 +325,7 @@ fn launch(
         let opts = init::Options {
             signal_group: settings.signal_group,
             child_user: identity.clone(),
+            no_new_privs: manifest.no_new_privs,
         };
         init::supervise(cmd, opts, Some(watcher))
     }
@@ -300,6 +334,9 @@ fn launch(
     drop(env);
     if let Some(id) = &identity {
         user::become_user(id).map_err(|e| Error::Privilege(e.to_string()))?;
+        if manifest.no_new_privs {
+            user::forbid_new_privileges().map_err(|e| Error::Privilege(e.to_string()))?;
+        }
     }
     if supervise {
         init::supervise(
@@ -307,6 +344,7 @@ fn launch(
             init::Options {
                 signal_group: settings.signal_group,
                 child_user: None,
+                no_new_privs: false,
             },
             None,
         )
