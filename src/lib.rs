@@ -9,10 +9,11 @@
 //!                                  └▶ generate (create what does not resolve)
 //! ```
 //!
-//! `read` opens files that may be FIFOs, devices or worse; `secret` is the value type
-//! that cannot be printed; `formats` and `strength` are validation's checkers; `user`
-//! reads `/etc/passwd` and drops privileges; `error` maps every failure to its exit
-//! code; `log` writes sesame's own lines to stderr.
+//! `read` opens files that may be FIFOs, devices or worse; `walk` walks a path for root
+//! one component at a time, refusing what someone else could have changed; `secret` is
+//! the value type that cannot be printed; `formats` and `strength` are validation's
+//! checkers; `user` reads `/etc/passwd` and drops privileges; `error` maps every failure
+//! to its exit code; `log` writes sesame's own lines to stderr.
 
 #[cfg(feature = "aws")]
 pub mod aws;

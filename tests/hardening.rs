@@ -84,7 +84,10 @@ fn inject_file_into_a_directory_the_user_owns_is_refused_and_its_link_not_follow
         .stderr_has("is owned by uid 65534");
     assert!(!r.stdout.contains("COMMAND-RAN"));
     let meta = std::fs::metadata(&v).unwrap();
-    assert_eq!(std::fs::read_to_string(&v).unwrap(), "ROOT-ONLY-victim-a1b2c3d4");
+    assert_eq!(
+        std::fs::read_to_string(&v).unwrap(),
+        "ROOT-ONLY-victim-a1b2c3d4"
+    );
     assert_eq!(
         std::os::unix::fs::MetadataExt::uid(&meta),
         0,
@@ -104,7 +107,10 @@ fn a_link_as_the_final_component_is_replaced_not_written_through() {
     inject_manifest(&mut c, &[&target]);
     plant_values(&mut c, 1);
     c.run(&["--user", "nobody", "--", "true"]).code(0);
-    assert_eq!(std::fs::read_to_string(&v).unwrap(), "ROOT-ONLY-victim-e5f6a7b8");
+    assert_eq!(
+        std::fs::read_to_string(&v).unwrap(),
+        "ROOT-ONLY-victim-e5f6a7b8"
+    );
     let meta = std::fs::symlink_metadata(&target).unwrap();
     assert!(meta.is_file(), "the link itself was replaced by the file");
     assert_eq!(
@@ -181,7 +187,11 @@ fn inject_files_are_written_all_or_none_and_every_bad_one_is_reported() {
         .stderr_lacks("S0:")
         .stderr_lacks("S1:");
     assert!(!r.stdout.contains("COMMAND-RAN"));
-    assert_eq!(std::fs::read_to_string(&good).unwrap(), "OLD", "not replaced");
+    assert_eq!(
+        std::fs::read_to_string(&good).unwrap(),
+        "OLD",
+        "not replaced"
+    );
     assert!(
         !c.path().join("made").exists(),
         "directories made for it removed"
@@ -215,7 +225,10 @@ fn check_reports_every_bad_inject_file_and_the_unknown_user_without_writing() {
         .filter(|l| l.contains("invalid") && l.contains("inject.file"))
         .count();
     assert_eq!(bad_rows, 2, "{}", r.stdout);
-    assert!(!fine.exists() && !c.path().join("fine").exists(), "check writes nothing");
+    assert!(
+        !fine.exists() && !c.path().join("fine").exists(),
+        "check writes nothing"
+    );
     // The launch refuses an unknown --user with 77; so does check, with the table too.
     let r = c.run(&["--user", "ghost-user-x", "check"]);
     r.code(77)
@@ -255,7 +268,8 @@ fn a_link_planted_in_a_world_writable_secrets_dir_is_refused_for_user() {
         "-c",
         "echo COMMAND-RAN \"$DB_PASSWORD\"",
     ]);
-    r.code(78).stderr_has("can be written by others (mode 0777)");
+    r.code(78)
+        .stderr_has("can be written by others (mode 0777)");
     assert!(!r.stdout.contains("COMMAND-RAN"));
 }
 
@@ -455,4 +469,73 @@ fn after_user_a_setuid_binary_cannot_give_root_back_unless_the_manifest_allows_i
     let r = c.run(&["--user", "nobody", "--", "sh", "-c", &script]);
     r.code(0);
     assert_eq!(r.stdout, "NoNewPrivs:0\n0\n");
+}
+
+#[test]
+fn a_watch_rewrite_goes_through_the_same_checks_and_writes_all_or_none() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut c = Case::new();
+    let v = victim(&mut c, "ROOT-ONLY-victim-c0ffee42");
+    let good = c.path().join("run/good/a");
+    let later_open = c.path().join("run/open/b");
+    c.manifest(&format!(
+        "version: 1\nsecrets:\n  A:\n    inject: {{env: false, file: {}}}\n  B:\n    inject: {{env: false, file: {}}}\n",
+        good.display(),
+        later_open.display()
+    ));
+    c.secret_file("A", "first-value-of-a-5a5a\n");
+    c.secret_file("B", "first-value-of-b-6b6b\n");
+    c.plant("second-value-of-a-7c7c");
+    let log = c.path().join("stderr.log");
+    let mut sesame = Command::new(common::sesame_bin())
+        .args(["-m", c.manifest_path().to_str().unwrap()])
+        .args(["-d", c.secrets_dir().to_str().unwrap()])
+        .args(["--init", "--watch", "--user", "nobody", "--", "sleep", "60"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    common::wait_for_file(&later_open);
+    // While it runs, b's directory becomes writable by others and b a link to the
+    // victim (what a user who could write that directory would do).
+    let open_dir = later_open.parent().unwrap();
+    chmod(open_dir, 0o777);
+    std::fs::remove_file(&later_open).unwrap();
+    symlink(&v, &later_open).unwrap();
+    lchown(&later_open, NOBODY);
+    let a = c.secrets_dir().join("A");
+    std::fs::write(a.with_extension("tmp"), "second-value-of-a-7c7c\n").unwrap();
+    std::fs::rename(a.with_extension("tmp"), &a).unwrap();
+    common::poll(
+        std::time::Duration::from_secs(30),
+        "the refused rewrite in sesame's log",
+        || {
+            std::fs::read_to_string(&log)
+                .ok()
+                .filter(|s| s.contains("B: cannot write inject.file"))
+        },
+    );
+    common::send_signal(sesame.id() as i32, nix::sys::signal::Signal::SIGTERM as i32);
+    let _ = sesame.wait();
+    let printed = std::fs::read_to_string(&log).unwrap();
+    for secret in [
+        "ROOT-ONLY-victim-c0ffee42",
+        "first-value-of-a-5a5a",
+        "second-value-of-a-7c7c",
+    ] {
+        assert!(!printed.contains(secret), "a value was printed");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&v).unwrap(),
+        "ROOT-ONLY-victim-c0ffee42"
+    );
+    assert!(
+        std::fs::read_to_string(&good).unwrap() == "first-value-of-a-5a5a",
+        "a was not rewritten either: all or none"
+    );
 }
