@@ -25,6 +25,7 @@ pub mod formats;
 pub mod generate;
 pub mod init;
 pub mod inject;
+pub mod json_field;
 pub mod launch;
 pub mod log;
 pub mod manifest;
