@@ -158,6 +158,19 @@ fn load_manifest(settings: &Settings) -> Result<Manifest, Error> {
     if settings.file_env && !settings.manifest_named && !settings.manifest.exists() {
         return Ok(Manifest::default());
     }
+    // With --user, the manifest decides which files root reads for the user and where
+    // root writes: the user must not be able to change it, nor anything on its path.
+    if settings.user.is_some() {
+        match walk::check_unchangeable(&settings.manifest, &walk::Trust::current()) {
+            Ok(()) | Err(walk::WalkError::NotFound) => {}
+            Err(e) => {
+                return Err(Error::Manifest(format!(
+                    "manifest {}: {e}",
+                    settings.manifest.display()
+                )));
+            }
+        }
+    }
     Manifest::load(&settings.manifest)
 }
 

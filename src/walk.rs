@@ -220,6 +220,30 @@ pub fn open_file(path: &Path, trust: &Trust) -> Result<File, WalkError> {
     })
 }
 
+/// Checks that the file `path` is reached by the rules of the module and that only a
+/// trusted owner can change it (owned by one, not writable by group or others). For
+/// what decides what root does, such as the manifest under `--user`: whoever can
+/// rewrite it chooses the files root reads and writes.
+pub fn check_unchangeable(path: &Path, trust: &Trust) -> Result<(), WalkError> {
+    let file = open_file(path, trust)?;
+    let st = fstat(&file).map_err(|errno| WalkError::Os {
+        path: path.to_path_buf(),
+        errno,
+    })?;
+    let mode = st.st_mode & 0o7777;
+    let why = if !trust.owner(st.st_uid) {
+        format!("is owned by uid {}", st.st_uid)
+    } else if mode & 0o022 != 0 {
+        format!("can be written by its group or others (mode {mode:04o})")
+    } else {
+        return Ok(());
+    };
+    Err(WalkError::Untrusted {
+        path: path.to_path_buf(),
+        why,
+    })
+}
+
 /// The state of one walk: the directories entered (for `..`), the names still to go,
 /// and how many links were followed.
 struct Walk<'t> {

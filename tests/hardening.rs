@@ -539,3 +539,27 @@ fn a_watch_rewrite_goes_through_the_same_checks_and_writes_all_or_none() {
         "a was not rewritten either: all or none"
     );
 }
+
+#[test]
+fn with_user_a_manifest_the_user_could_change_is_refused() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut c = Case::with_secrets();
+    // Whoever can rewrite the manifest picks what root reads (secrets_dir: /root) and
+    // where it writes (inject.file: /etc/passwd).
+    std::os::unix::fs::chown(c.manifest_path(), Some(NOBODY), Some(NOBODY)).unwrap();
+    c.run(&["--user", "nobody", "--", "sh", "-c", "echo COMMAND-RAN"])
+        .code(78)
+        .stderr_has("manifest.yaml is owned by uid 65534");
+    std::os::unix::fs::chown(c.manifest_path(), Some(0), Some(0)).unwrap();
+    chmod(&c.manifest_path(), 0o666);
+    c.run(&["--user", "nobody", "--", "true"])
+        .code(78)
+        .stderr_has("can be written by its group or others (mode 0666)");
+    chmod(&c.manifest_path(), 0o644);
+    c.run(&["--user", "nobody", "--", "true"]).code(0);
+    // Without --user sesame reads as the command's own user: nothing to refuse.
+    chmod(&c.manifest_path(), 0o666);
+    c.run(&["--", "true"]).code(0);
+}
