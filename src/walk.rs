@@ -568,6 +568,45 @@ mod tests {
     }
 
     #[test]
+    fn in_a_sticky_directory_only_trusted_single_link_entries_are_used() {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("skipped: needs root to make files owned by others");
+            return;
+        }
+        let t = tree();
+        let sticky = t.path().join("tmp");
+        std::fs::create_dir(&sticky).unwrap();
+        chmod(&sticky, 0o1777);
+        let trust = Trust::current();
+        let mine = sticky.join("mine");
+        std::fs::write(&mine, b"x").unwrap();
+        assert!(open_file(&mine, &trust).is_ok());
+        // A second name for it: a hard link someone else could have made.
+        std::fs::hard_link(&mine, t.path().join("other-name")).unwrap();
+        let e = open_file(&mine, &trust).unwrap_err();
+        assert!(e.to_string().contains("has 2 hard links"), "{e}");
+        let theirs = sticky.join("theirs");
+        std::fs::write(&theirs, b"x").unwrap();
+        std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+        let e = open_file(&theirs, &trust).unwrap_err();
+        assert!(e.to_string().contains("is owned by uid 65534 in"), "{e}");
+        // Not found is still "not found" there: nothing was read.
+        assert!(matches!(
+            open_file(&sticky.join("nope"), &trust),
+            Err(WalkError::NotFound)
+        ));
+    }
+
+    #[test]
+    fn dot_dot_after_a_link_goes_up_from_the_links_target() {
+        let t = tree();
+        std::fs::create_dir_all(t.path().join("x/y")).unwrap();
+        std::fs::write(t.path().join("x/s"), b"x").unwrap();
+        symlink(t.path().join("x/y"), t.path().join("l")).unwrap();
+        assert!(open_file(&t.path().join("l/../s"), &Trust::current()).is_ok());
+    }
+
+    #[test]
     fn created_directories_get_their_mode_and_can_be_removed() {
         let t = tree();
         let want = t.path().join("a/b");
