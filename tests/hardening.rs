@@ -545,7 +545,7 @@ fn with_user_a_manifest_the_user_could_change_is_refused() {
     if !root_or_skip() {
         return;
     }
-    let mut c = Case::with_secrets();
+    let c = Case::with_secrets();
     // Whoever can rewrite the manifest picks what root reads (secrets_dir: /root) and
     // where it writes (inject.file: /etc/passwd).
     std::os::unix::fs::chown(c.manifest_path(), Some(NOBODY), Some(NOBODY)).unwrap();
