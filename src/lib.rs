@@ -21,6 +21,7 @@ pub mod check;
 pub mod cli;
 pub mod env;
 pub mod error;
+pub mod file_env;
 pub mod formats;
 pub mod generate;
 pub mod init;
@@ -155,7 +156,7 @@ fn install_panic_hook() {
 }
 
 fn load_manifest(settings: &Settings) -> Result<Manifest, Error> {
-    if settings.file_env && !settings.manifest_named && !settings.manifest.exists() {
+    if !settings.file_env.is_empty() && !settings.manifest_named && !settings.manifest.exists() {
         return Ok(Manifest::default());
     }
     // With --user, the manifest decides which files root reads for the user and where
@@ -259,11 +260,7 @@ fn all_specs<'m>(
     manifest: &'m Manifest,
     env: &Environment,
 ) -> std::borrow::Cow<'m, [manifest::SecretSpec]> {
-    let extra = if settings.file_env {
-        resolve::file_env_specs(manifest, env)
-    } else {
-        Vec::new()
-    };
+    let extra = file_env::specs(&settings.file_env, manifest, env);
     if extra.is_empty() {
         std::borrow::Cow::Borrowed(&manifest.secrets)
     } else {
@@ -379,8 +376,14 @@ fn command_for(
     identity: Option<&user::Identity>,
 ) -> Result<launch::Command, Error> {
     inject::write_files(report, identity.map(|id| (id.uid, id.gid)))?;
-    let mut child_env =
-        inject::child_environment(manifest, env, report, settings.environment.as_deref());
+    let file_env = file_env::selected(&settings.file_env, manifest, env);
+    let mut child_env = inject::child_environment(
+        manifest,
+        env,
+        report,
+        settings.environment.as_deref(),
+        &file_env,
+    );
     if let Some(id) = identity {
         child_env.set("HOME", &id.home);
     }

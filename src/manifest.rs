@@ -134,7 +134,9 @@ impl fmt::Display for AwsLocation {
 )]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trim {
-    /// Drop all trailing `\n` and `\r\n`, as the shell's `$(<file)` does.
+    /// Drop all trailing `\n` and `\r\n`. The shell's `$(<file)` drops the `\n` but
+    /// keeps the `\r`; sesame drops it too, since a trailing `\r\n` is a line ending
+    /// saved on Windows, not part of the value (`none` keeps it).
     Newline,
     /// Drop all leading and trailing whitespace.
     Whitespace,

@@ -7,7 +7,7 @@
 
 use crate::env::Environment;
 use crate::json_field::{self, PickError};
-use crate::manifest::{AwsLocation, Manifest, SecretSpec, Source, Trim};
+use crate::manifest::{AwsLocation, SecretSpec, Source, Trim};
 use crate::read::{CloseBatch, ReadError, read_capped_open};
 use crate::secret::Secret;
 use std::borrow::Cow;
@@ -248,19 +248,6 @@ fn fetch_remote(locations: &[&AwsLocation], _ctx: &Context) -> Vec<Fetched> {
                 "{l}: this sesame was built without the aws feature"
             ))
         })
-        .collect()
-}
-
-/// The `X_FILE` variables that `--file-env` expands: every one set and not empty whose
-/// `X` the manifest does not already cover, as specs of their own.
-pub fn file_env_specs(manifest: &Manifest, env: &Environment) -> Vec<SecretSpec> {
-    let covered: std::collections::HashSet<&str> =
-        manifest.secrets.iter().map(|s| s.env.as_str()).collect();
-    env.names()
-        .filter_map(|var| var.strip_suffix("_FILE"))
-        .filter(|x| crate::manifest::is_valid_name(x) && !covered.contains(x))
-        .filter(|x| env.get_nonempty(&format!("{x}_FILE")).is_some())
-        .map(SecretSpec::from_file_env)
         .collect()
 }
 
@@ -577,7 +564,9 @@ fn read_text(path: &Path, ctx: &Context, trim: Trim) -> Result<(Secret, Metadata
 fn trimmed_len(bytes: &[u8], trim: Trim) -> usize {
     match trim {
         Trim::None => bytes.len(),
-        // `$(<file)` drops every trailing newline; a `\r` only goes with its `\n`.
+        // Every trailing `\n`, as `$(<file)` drops them, and also the `\r` of a
+        // trailing `\r\n`, which `$(<file)` keeps: a file saved on Windows would
+        // otherwise give a password that ends in an invisible `\r`. A lone `\r` stays.
         Trim::Newline => {
             let mut end = bytes.len();
             while end > 0 && bytes[end - 1] == b'\n' {
@@ -617,7 +606,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn newline_trim_is_like_shell_command_substitution() {
+    fn newline_trim_drops_trailing_lf_and_crlf_but_not_a_lone_cr() {
         assert_eq!(trimmed_len(b"abc\n\n\r\n", Trim::Newline), 3);
         assert_eq!(trimmed_len(b"abc\r", Trim::Newline), 4);
         assert_eq!(trimmed_len(b"abc \n", Trim::Newline), 4);
