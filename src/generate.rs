@@ -78,8 +78,10 @@ pub fn run(args: &GenerateArgs, resolved: &[Resolved], secrets_dir: &Path) -> Re
                     )),
                 }
             }
+            // A closed stdout must not panic sesame (println! would).
+            let mut out = std::io::stdout().lock();
             for p in &wrote {
-                println!("{}", crate::shown::path(p));
+                let _ = writeln!(out, "{}", crate::shown::path(p));
             }
             if !problems.is_empty() {
                 return Err(Error::Generate(problems.join("\n")));
