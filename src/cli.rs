@@ -38,7 +38,8 @@ pub struct Options {
     pub no_init: bool,
     pub signal_group: bool,
     pub watch: bool,
-    pub file_env: bool,
+    /// `--file-env NAMES` as typed; `settings` splits and checks the list.
+    pub file_env: Option<String>,
     pub strict: bool,
     pub log_format: Option<LogFormat>,
     pub log_level: Option<LogLevel>,
@@ -411,10 +412,10 @@ pub const OPTIONS: &[Opt] = &[
     Opt::new(
         Key::FileEnv,
         "file-env",
-        Value::None,
-        "Also expand every X_FILE variable the manifest does not cover",
+        Value::Text("NAMES"),
+        "Expand X_FILE into X for these comma-separated names or globs only (e.g. POSTGRES_*,REDIS_PASSWORD)",
     )
-    .env("SESAME_FILE_ENV=1"),
+    .env("SESAME_FILE_ENV"),
     Opt::new(
         Key::Strict,
         "strict",
@@ -747,6 +748,13 @@ impl Parser {
         args: &mut impl Iterator<Item = OsString>,
     ) -> Result<OsString, CliError> {
         let missing = || {
+            if opt.key == Key::FileEnv {
+                // It was a flag once: say what it takes now.
+                return self.usage(format!(
+                    "--file-env needs the names to expand, e.g. --file-env {}",
+                    crate::file_env::EXAMPLE
+                ));
+            }
             let v = opt.value.name().unwrap_or_default();
             self.usage(format!("--{} needs a value: {v}", opt.long))
         };
@@ -785,7 +793,7 @@ impl Parser {
             Key::NoInit => (o.init, o.no_init) = (false, true),
             Key::SignalGroup => o.signal_group = true,
             Key::Watch => o.watch = true,
-            Key::FileEnv => o.file_env = true,
+            Key::FileEnv => o.file_env = Some(text(opt, value).map_err(e)?),
             Key::Strict => o.strict = true,
             Key::LogFormat => {
                 o.log_format = Some(choice(opt, value, LogFormat::from_name).map_err(e)?)

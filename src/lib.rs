@@ -9,10 +9,11 @@
 //!                                  └▶ generate (create what does not resolve)
 //! ```
 //!
-//! `read` opens files that may be FIFOs, devices or worse; `secret` is the value type
-//! that cannot be printed; `formats` and `strength` are validation's checkers; `user`
-//! reads `/etc/passwd` and drops privileges; `error` maps every failure to its exit
-//! code; `log` writes sesame's own lines to stderr.
+//! `read` opens files that may be FIFOs, devices or worse; `walk` walks a path for root
+//! one component at a time, refusing what someone else could have changed; `secret` is
+//! the value type that cannot be printed; `formats` and `strength` are validation's
+//! checkers; `user` reads `/etc/passwd` and drops privileges; `error` maps every failure
+//! to its exit code; `log` writes sesame's own lines to stderr.
 
 #[cfg(feature = "aws")]
 pub mod aws;
@@ -20,6 +21,7 @@ pub mod check;
 pub mod cli;
 pub mod env;
 pub mod error;
+pub mod file_env;
 pub mod formats;
 pub mod generate;
 /// The HTTP and TLS client the remote sources share (features `aws`, `vault`).
@@ -27,6 +29,7 @@ pub mod generate;
 pub mod http;
 pub mod init;
 pub mod inject;
+pub mod json_field;
 pub mod launch;
 pub mod log;
 pub mod manifest;
@@ -34,11 +37,13 @@ pub mod read;
 pub mod resolve;
 pub mod secret;
 pub mod settings;
+pub mod shown;
 pub mod strength;
 pub mod user;
 pub mod validate;
 #[cfg(feature = "vault")]
 pub mod vault;
+pub mod walk;
 pub mod watch;
 pub mod yaml;
 
@@ -78,11 +83,14 @@ pub(crate) fn repeats<'a, T, K: Ord>(
 /// (when it returns at all: a successful launch replaces the process).
 pub fn run() -> i32 {
     install_panic_hook();
+    // A closed stderr (or stdout for `check`) must not kill sesame with SIGPIPE before
+    // the command starts; the command gets the inherited disposition back before exec.
+    init::ignore_sigpipe();
     // While sesame holds secrets, no other process of the same uid may ptrace it or
     // read its memory, and it leaves no core dump. `execve` resets this for the child.
     let _ = nix::sys::prctl::set_dumpable(false);
     if let Err(e) = refuse_setuid() {
-        eprintln!("sesame: error: {e}");
+        say(&format!("sesame: error: {e}"));
         return e.exit_code();
     }
 
@@ -98,7 +106,7 @@ pub fn run() -> i32 {
     let settings = match Settings::new(&cli.options, &env) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("sesame: error: {e}");
+            say(&format!("sesame: error: {e}"));
             return e.exit_code();
         }
     };
@@ -115,6 +123,13 @@ pub fn run() -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// Writes one line to stderr, ignoring failure: a closed stderr must neither kill nor
+/// panic sesame (`eprintln!` panics when the write fails).
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all([line, "\n"].concat().as_bytes());
 }
 
 /// A setuid or setgid sesame would let any user read root-only secrets and pick
@@ -139,14 +154,29 @@ fn install_panic_hook() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("sesame: error: internal error{at} (a bug; please report it)");
+        say(&format!(
+            "sesame: error: internal error{at} (a bug; please report it)"
+        ));
         std::process::exit(exit::INTERNAL);
     }));
 }
 
 fn load_manifest(settings: &Settings) -> Result<Manifest, Error> {
-    if settings.file_env && !settings.manifest_named && !settings.manifest.exists() {
+    if !settings.file_env.is_empty() && !settings.manifest_named && !settings.manifest.exists() {
         return Ok(Manifest::default());
+    }
+    // With --user, the manifest decides which files root reads for the user and where
+    // root writes: the user must not be able to change it, nor anything on its path.
+    if settings.user.is_some() {
+        match walk::check_unchangeable(&settings.manifest, &walk::Trust::current()) {
+            Ok(()) | Err(walk::WalkError::NotFound) => {}
+            Err(e) => {
+                return Err(Error::Manifest(format!(
+                    "manifest {}: {e}",
+                    crate::shown::path(&settings.manifest)
+                )));
+            }
+        }
     }
     Manifest::load(&settings.manifest)
 }
@@ -157,7 +187,9 @@ fn load_manifest(settings: &Settings) -> Result<Manifest, Error> {
 /// environment is built (it holds the values of secrets taken from variables).
 fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Error> {
     if let Some(Action::Schema) = &cli.action {
-        print!("{}", manifest::SCHEMA);
+        use std::io::Write;
+        // A closed stdout is the reader's choice, not an error (and never a panic).
+        let _ = std::io::stdout().write_all(manifest::SCHEMA.as_bytes());
         return Ok(exit::OK);
     }
     let command = match (&cli.action, cli.command()) {
@@ -187,10 +219,27 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
     if let Some(Action::Generate(args)) = &cli.action {
         return generate::run(args, &resolved, &ctx.secrets_dir);
     }
-    let report = validate::validate(resolved, &validate_options(settings, &manifest));
+    let mut report = validate::validate(resolved, &validate_options(settings, &manifest));
 
     if let Some(Action::Check(args)) = &cli.action {
-        return check::print(args, &report, &ctx);
+        // What the launch would refuse besides the secrets, all of it, writing nothing:
+        // the `--user` (exit 77, as the launch) and every `inject.file` it could not write.
+        let user = settings
+            .user
+            .as_deref()
+            .map(user_identity)
+            .and_then(Result::err);
+        for (i, problem) in inject::file_problems(&report) {
+            report.add_error(i, problem);
+        }
+        let code = check::print(args, &report, &ctx)?;
+        return Ok(match user {
+            Some(e) => {
+                tracing::error!("{e}");
+                e.exit_code()
+            }
+            None => code,
+        });
     }
     log_findings(&report);
     if report.errors > 0 {
@@ -201,13 +250,18 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
     log_summary(&report);
     // Closes the secret files still open (a supervisor must not hold them).
     drop(ctx);
-    launch(
+    let ready = launch(
         settings,
         &manifest,
         env,
         report,
         command.unwrap_or_default(),
-    )
+    )?;
+    // From here on the values live in `cmd` only: the manifest's `default:` values go
+    // (zeroed) before a supervisor runs for the command's lifetime.
+    drop(specs);
+    drop(manifest);
+    start(settings, ready)
 }
 
 /// The manifest's secrets, plus the `X_FILE` variables `--file-env` expands.
@@ -217,11 +271,7 @@ fn all_specs<'m>(
     manifest: &'m Manifest,
     env: &Environment,
 ) -> std::borrow::Cow<'m, [manifest::SecretSpec]> {
-    let extra = if settings.file_env {
-        resolve::file_env_specs(manifest, env)
-    } else {
-        Vec::new()
-    };
+    let extra = file_env::specs(&settings.file_env, manifest, env);
     if extra.is_empty() {
         std::borrow::Cow::Borrowed(&manifest.secrets)
     } else {
@@ -243,6 +293,7 @@ fn context<'a>(settings: &'a Settings, manifest: &Manifest, env: &'a Environment
         remote_timeout: manifest.remote_timeout,
         vault: manifest.vault.clone(),
         closes: Default::default(),
+        trust: settings.user.is_some().then(walk::Trust::current),
     }
 }
 
@@ -260,13 +311,17 @@ fn validate_options<'a>(settings: &'a Settings, manifest: &Manifest) -> validate
 /// environment (with the identity's `HOME`), drop privileges, then either replace
 /// sesame with the command (exec) or supervise it (init). The secrets were read while
 /// sesame was still root, so a file only root can read can feed an unprivileged program.
+///
+/// With `--watch` it supervises and never returns; otherwise it returns the command,
+/// the identity to become and whether to supervise, for [`start`], once the caller has
+/// let go of the manifest.
 fn launch(
     settings: &Settings,
     manifest: &Manifest,
     env: Environment,
     report: Report,
     argv: &[std::ffi::OsString],
-) -> Result<i32, Error> {
+) -> Result<Ready, Error> {
     let identity = settings.user.as_deref().map(user_identity).transpose()?;
     let supervise = match settings.init {
         InitMode::Always => true,
@@ -298,14 +353,42 @@ fn launch(
         let opts = init::Options {
             signal_group: settings.signal_group,
             child_user: identity.clone(),
+            no_new_privs: manifest.no_new_privs,
         };
         init::supervise(cmd, opts, Some(watcher))
     }
-    // From here on the values live in `cmd` only.
     drop(report);
     drop(env);
+    Ok(Ready {
+        cmd,
+        identity,
+        supervise,
+        no_new_privs: manifest.no_new_privs,
+    })
+}
+
+/// What [`start`] needs, and nothing of the manifest: the command (which holds the
+/// values), whom to become, and how.
+struct Ready {
+    cmd: launch::Command,
+    identity: Option<user::Identity>,
+    supervise: bool,
+    no_new_privs: bool,
+}
+
+/// Drops privileges, then supervises the command (init) or becomes it (exec).
+fn start(settings: &Settings, ready: Ready) -> Result<i32, Error> {
+    let Ready {
+        cmd,
+        identity,
+        supervise,
+        no_new_privs,
+    } = ready;
     if let Some(id) = &identity {
         user::become_user(id).map_err(|e| Error::Privilege(e.to_string()))?;
+        if no_new_privs {
+            user::forbid_new_privileges().map_err(|e| Error::Privilege(e.to_string()))?;
+        }
     }
     if supervise {
         init::supervise(
@@ -313,6 +396,7 @@ fn launch(
             init::Options {
                 signal_group: settings.signal_group,
                 child_user: None,
+                no_new_privs: false,
             },
             None,
         )
@@ -332,8 +416,14 @@ fn command_for(
     identity: Option<&user::Identity>,
 ) -> Result<launch::Command, Error> {
     inject::write_files(report, identity.map(|id| (id.uid, id.gid)))?;
-    let mut child_env =
-        inject::child_environment(manifest, env, report, settings.environment.as_deref());
+    let file_env = file_env::selected(&settings.file_env, manifest, env);
+    let mut child_env = inject::child_environment(
+        manifest,
+        env,
+        report,
+        settings.environment.as_deref(),
+        &file_env,
+    );
     if let Some(id) = identity {
         child_env.set("HOME", &id.home);
     }

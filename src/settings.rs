@@ -5,6 +5,7 @@
 use crate::cli::{LogFormat, LogLevel, Options};
 use crate::env::Environment;
 use crate::error::Error;
+use crate::file_env;
 use std::path::PathBuf;
 
 pub const DEFAULT_MANIFEST: &str = "/etc/sesame/manifest.yaml";
@@ -32,7 +33,9 @@ pub struct Settings {
     pub init: InitMode,
     pub signal_group: bool,
     pub watch: bool,
-    pub file_env: bool,
+    /// `--file-env NAMES`: the names or globs whose `X_FILE` is expanded (split on
+    /// `,`, trimmed, empty items dropped); empty when the option is not given.
+    pub file_env: Vec<String>,
     pub strict: bool,
     pub log_format: LogFormat,
     pub log_level: LogLevel,
@@ -123,7 +126,13 @@ impl Settings {
             init,
             signal_group: flag(cli.signal_group, "SESAME_SIGNAL_GROUP")?,
             watch: flag(cli.watch, "SESAME_WATCH")?,
-            file_env: flag(cli.file_env, "SESAME_FILE_ENV")?,
+            file_env: match (&cli.file_env, var("SESAME_FILE_ENV")?) {
+                (Some(raw), _) => file_env::parse_names(raw, "--file-env").map_err(Error::Usage)?,
+                (None, Some(raw)) => {
+                    file_env::parse_names(&raw, "SESAME_FILE_ENV").map_err(Error::Usage)?
+                }
+                (None, None) => Vec::new(),
+            },
             strict: flag(cli.strict, "SESAME_STRICT")?,
             log_format,
             log_level,

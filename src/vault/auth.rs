@@ -63,10 +63,10 @@ pub fn token(
                 .ok_or("vault.auth is token_file, but there is no vault.token_file and no HOME")?;
             let bytes = read_credential(&path)?;
             let token = checked_token(bytes)
-                .map_err(|why| format!("token file {}: {why}", path.display()))?;
+                .map_err(|why| format!("token file {}: {why}", crate::shown::path(&path)))?;
             Ok(Token {
                 secret: token,
-                how: format!("token file {}", path.display()),
+                how: format!("token file {}", crate::shown::path(&path)),
             })
         }
         VaultAuth::Kubernetes => {
@@ -82,7 +82,7 @@ pub fn token(
             let jwt_path = jwt_file(settings);
             let jwt = read_credential(&jwt_path)?;
             let jwt = std::str::from_utf8(&jwt)
-                .map_err(|_| format!("{}: not a JWT (not UTF-8)", jwt_path.display()))?
+                .map_err(|_| format!("{}: not a JWT (not UTF-8)", crate::shown::path(&jwt_path)))?
                 .trim();
             let mount = settings.auth_mount.as_deref().unwrap_or("kubernetes");
             #[derive(serde::Serialize)]
@@ -174,14 +174,14 @@ fn role(env: &Environment, settings: &VaultSettings) -> Option<String> {
 fn read_credential(path: &Path) -> Result<Zeroizing<Vec<u8>>, String> {
     crate::read::read_capped(path, MAX_CREDENTIAL_FILE)
         .map(|(b, _)| b)
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| format!("{}: {e}", crate::shown::path(&path)))
 }
 
 /// A credential file's text, surrounding whitespace dropped.
 fn text<'b>(b: &'b [u8], p: &Path) -> Result<&'b str, String> {
     std::str::from_utf8(b)
         .map(str::trim)
-        .map_err(|_| format!("{}: not UTF-8", p.display()))
+        .map_err(|_| format!("{}: not UTF-8", crate::shown::path(p)))
 }
 
 /// A token as it goes into a header: surrounding whitespace dropped, printable ASCII.

@@ -290,20 +290,20 @@ fn trust(env: &Environment, settings: &VaultSettings) -> Result<Trust, String> {
     if let Some(file) = env.get_nonempty("VAULT_CACERT") {
         let path = std::path::Path::new(file);
         let (pem, _) = crate::read::read_capped(path, MAX_CA_FILE)
-            .map_err(|e| format!("VAULT_CACERT {}: {e}", path.display()))?;
+            .map_err(|e| format!("VAULT_CACERT {}: {e}", crate::shown::path(path)))?;
         let certs = pem_certificates(&pem);
         if certs.is_empty() {
             return Err(format!(
                 "VAULT_CACERT {}: no PEM certificate in it",
-                path.display()
+                crate::shown::path(path)
             ));
         }
         return Ok(Trust::Only(certs));
     }
     if let Some(dir) = env.get_nonempty("VAULT_CAPATH") {
         let dir = std::path::Path::new(dir);
-        let entries =
-            std::fs::read_dir(dir).map_err(|e| format!("VAULT_CAPATH {}: {e}", dir.display()))?;
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| format!("VAULT_CAPATH {}: {e}", crate::shown::path(dir)))?;
         let mut certs = Vec::new();
         for entry in entries.flatten().take(MAX_CA_FILES) {
             if let Ok((pem, _)) = crate::read::read_capped(&entry.path(), MAX_CA_FILE) {
@@ -313,7 +313,7 @@ fn trust(env: &Environment, settings: &VaultSettings) -> Result<Trust, String> {
         if certs.is_empty() {
             return Err(format!(
                 "VAULT_CAPATH {}: no PEM certificate in it",
-                dir.display()
+                crate::shown::path(dir)
             ));
         }
         return Ok(Trust::Only(certs));
