@@ -219,22 +219,7 @@ pub fn resolve_all<'m>(secrets: &'m [SecretSpec], ctx: &Context) -> Vec<Resolved
                 Step::Done(_) => None,
             })
             .collect();
-        // The other thread gets what it needs: `Context` holds the open files (not Sync).
-        let (env, vault_settings, timeout) = (ctx.env, &ctx.vault, ctx.remote_timeout);
-        let (from_aws, from_vault) = std::thread::scope(|s| {
-            let other = (!vault_locations.is_empty())
-                .then(|| s.spawn(|| fetch_vault(&vault_locations, env, vault_settings, timeout)));
-            let from_aws = fetch_aws(&aws_locations, ctx);
-            let from_vault = other.map_or_else(Vec::new, |h| {
-                h.join().unwrap_or_else(|_| {
-                    vault_locations
-                        .iter()
-                        .map(|l| Fetched::Failed(format!("{l}: internal error")))
-                        .collect()
-                })
-            });
-            (from_aws, from_vault)
-        });
+        let (from_aws, from_vault) = fetch_remote(&aws_locations, &vault_locations, ctx);
         let mut answers: Vec<Option<Fetched>> = steps.iter().map(|_| None).collect();
         for (i, got) in aws
             .into_iter()
@@ -265,6 +250,36 @@ pub fn resolve_all<'m>(secrets: &'m [SecretSpec], ctx: &Context) -> Vec<Resolved
             },
         })
         .collect()
+}
+
+/// Asks both stores at once (Vault on a thread of its own) when both have something to
+/// answer; one store alone needs no extra thread, and a build with one remote feature
+/// (or none) has no code for it.
+fn fetch_remote(
+    aws: &[&AwsLocation],
+    vault: &[&VaultLocation],
+    ctx: &Context,
+) -> (Vec<Fetched>, Vec<Fetched>) {
+    // The other thread gets what it needs: `Context` holds the open files (not Sync).
+    let (env, settings, timeout) = (ctx.env, &ctx.vault, ctx.remote_timeout);
+    #[cfg(all(feature = "aws", feature = "vault"))]
+    if !aws.is_empty() && !vault.is_empty() {
+        return std::thread::scope(|s| {
+            let other = s.spawn(|| fetch_vault(vault, env, settings, timeout));
+            let from_aws = fetch_aws(aws, ctx);
+            let from_vault = other.join().unwrap_or_else(|_| {
+                vault
+                    .iter()
+                    .map(|l| Fetched::Failed(format!("{l}: internal error")))
+                    .collect()
+            });
+            (from_aws, from_vault)
+        });
+    }
+    (
+        fetch_aws(aws, ctx),
+        fetch_vault(vault, env, settings, timeout),
+    )
 }
 
 /// What a remote store's answer makes of a secret: found, failed, or on to the
