@@ -281,7 +281,10 @@ fn context<'a>(settings: &'a Settings, manifest: &Manifest, env: &'a Environment
         max_file_size: manifest.max_file_size,
         remote_timeout: manifest.remote_timeout,
         closes: Default::default(),
-        trust: settings.user.is_some().then(walk::Trust::current),
+        confined: settings
+            .user
+            .is_some()
+            .then(|| walk::Confined::new(walk::Trust::current())),
     }
 }
 
