@@ -209,6 +209,9 @@ pub fn check_unchangeable(path: &Path, trust: &Trust) -> Result<(), WalkError> {
     })
 }
 
+/// How a walk to a directory ended: every directory from `/` to it, or why not.
+type Walked = Result<Vec<Dir>, WalkError>;
+
 /// Reading many files for a `--user`: the trust, and the directories already walked,
 /// so that a thousand secrets in one secrets directory cost one walk to it, not a
 /// thousand. A directory's check holds for as long as sesame runs: only its trusted
@@ -217,7 +220,7 @@ pub fn check_unchangeable(path: &Path, trust: &Trust) -> Result<(), WalkError> {
 pub struct Confined {
     trust: Trust,
     /// The last few parent directories asked for, as given, and how their walk ended.
-    walked: RefCell<Vec<(PathBuf, Result<Vec<Dir>, WalkError>)>>,
+    walked: RefCell<Vec<(PathBuf, Walked)>>,
 }
 
 impl Confined {
