@@ -140,7 +140,7 @@ fn install_panic_hook() {
 }
 
 fn load_manifest(settings: &Settings) -> Result<Manifest, Error> {
-    if settings.file_env && !settings.manifest_named && !settings.manifest.exists() {
+    if !settings.file_env.is_empty() && !settings.manifest_named && !settings.manifest.exists() {
         return Ok(Manifest::default());
     }
     Manifest::load(&settings.manifest)
@@ -155,7 +155,7 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
         print!("{}", manifest::SCHEMA);
         return Ok(exit::OK);
     }
-    let command = match (&cli.action, cli.command()) {
+    let command = match (&cli.action, cli.command_line()) {
         (Some(_), _) => None,
         (None, Some(argv)) => Some(argv),
         (None, None) => {
@@ -212,7 +212,7 @@ fn all_specs<'m>(
     manifest: &'m Manifest,
     env: &Environment,
 ) -> std::borrow::Cow<'m, [manifest::SecretSpec]> {
-    let extra = if settings.file_env {
+    let extra = if !settings.file_env.is_empty() {
         resolve::file_env_specs(manifest, env)
     } else {
         Vec::new()

@@ -2,7 +2,7 @@
 //! `SESAME_*` variables, then (for the secrets directory) the manifest, then defaults
 //! (SPEC §1). Malformed variables are usage errors, as malformed options are.
 
-use crate::cli::{LogFormat, LogLevel, Options};
+use crate::cli::{self, LogFormat, LogLevel, Options};
 use crate::env::Environment;
 use crate::error::Error;
 use std::path::PathBuf;
@@ -32,7 +32,9 @@ pub struct Settings {
     pub init: InitMode,
     pub signal_group: bool,
     pub watch: bool,
-    pub file_env: bool,
+    /// The names and globs whose `X_FILE` variables `--file-env` expands; empty when
+    /// neither `--file-env` nor `SESAME_FILE_ENV` was given.
+    pub file_env: Vec<String>,
     pub strict: bool,
     pub log_format: LogFormat,
     pub log_level: LogLevel,
@@ -57,7 +59,9 @@ impl Settings {
             match var(name)?.as_deref() {
                 None | Some("0" | "false" | "no" | "off") => Ok(false),
                 Some("1" | "true" | "yes" | "on") => Ok(true),
-                Some(other) => Err(Error::Usage(format!("{name}={other:?}: expected 1 or 0"))),
+                Some(other) => Err(Error::Usage(format!(
+                    "{name}={other:?}: expected 1, true, yes, on or 0, false, no, off"
+                ))),
             }
         };
         let (manifest, manifest_named) = match (&cli.manifest, var("SESAME_MANIFEST")?) {
@@ -123,7 +127,15 @@ impl Settings {
             init,
             signal_group: flag(cli.signal_group, "SESAME_SIGNAL_GROUP")?,
             watch: flag(cli.watch, "SESAME_WATCH")?,
-            file_env: flag(cli.file_env, "SESAME_FILE_ENV")?,
+            file_env: match (&cli.file_env, var("SESAME_FILE_ENV")?) {
+                (Some(names), _) => names.0.clone(),
+                (None, Some(list)) => {
+                    cli::parse_file_env(&list)
+                        .map_err(|e| Error::Usage(format!("SESAME_FILE_ENV: {e}")))?
+                        .0
+                }
+                (None, None) => Vec::new(),
+            },
             strict: flag(cli.strict, "SESAME_STRICT")?,
             log_format,
             log_level,

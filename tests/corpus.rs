@@ -330,7 +330,7 @@ fn cases() -> Vec<Bad> {
                 let f = c.file("x", b"/tmp/x.sh\n");
                 c.env("BASH_ENV_FILE", f.as_os_str());
             },
-            args: &["--file-env", "--", "true"],
+            args: &["--file-env", "BASH_ENV", "--", "true"],
             code: 78,
             phrase: "refusing to inject BASH_ENV",
         },

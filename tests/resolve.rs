@@ -328,7 +328,7 @@ fn file_env_mode_expands_every_file_variable_without_a_manifest() {
     c.env("MYSQL_PASSWORD_FILE", f.as_os_str());
     c.env("EMPTY_FILE", "");
     c.child_prints_secrets();
-    let r = c.run_raw(&["--file-env".into(), "--".into(), "env".into()]);
+    let r = c.run_raw(&["--file-env=MYSQL_*,EMPTY".into(), "--".into(), "env".into()]);
     r.code(0);
     let env: Vec<String> = r.stdout.lines().map(str::to_owned).collect();
     assert!(has_var(&env, "MYSQL_PASSWORD=expanded-from-file"));
@@ -336,7 +336,11 @@ fn file_env_mode_expands_every_file_variable_without_a_manifest() {
     // Both set: exclusive, as in the docker-library images.
     c.env("MYSQL_PASSWORD", "conflicting-value");
     c.plant("conflicting-value");
-    let r = c.run_raw(&["--file-env".into(), "--".into(), "true".into()]);
+    let r = c.run_raw(&[
+        "--file-env=MYSQL_*,EMPTY".into(),
+        "--".into(),
+        "true".into(),
+    ]);
     r.code(78)
         .stderr_has("both MYSQL_PASSWORD and MYSQL_PASSWORD_FILE are set");
 }
@@ -346,7 +350,7 @@ fn file_env_mode_refuses_to_create_hijacking_variables() {
     let mut c = Case::new();
     let f = c.file("lib", b"/tmp/evil.so\n");
     c.env("LD_PRELOAD_FILE", f.as_os_str());
-    let r = c.run_raw(&["--file-env".into(), "--".into(), "true".into()]);
+    let r = c.run_raw(&["--file-env=LD_PRELOAD".into(), "--".into(), "true".into()]);
     r.code(78).stderr_has("LD_PRELOAD");
 }
 
