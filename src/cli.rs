@@ -613,7 +613,6 @@ mod tests {
             assert!(text.contains(&format!("Usage: {USAGE}\n")), "{text}");
             assert!(text.contains("-V, --version"));
             assert!(text.contains("-m, --manifest <PATH>"));
-            assert!(text.contains(&format!("[default: {}]", crate::settings::DEFAULT_MANIFEST)));
             assert!(text.trim_end().ends_with(AFTER_HELP));
             for sub in ["check", "generate", "schema", "help"] {
                 assert!(text.contains(&format!("\n  {sub} ")), "{sub}");

@@ -3,11 +3,14 @@
 //! The data flows one way, one module a stage:
 //!
 //! ```text
-//! cli + settings ─▶ manifest ─▶ resolve ─▶ validate ─▶ inject ─▶ launch (exec)
-//!                                  │           │                 └▶ init (supervise,
-//!                                  │           └▶ check (report)       + watch)
-//!                                  └▶ generate (create what does not resolve)
+//! cli + settings ─▶ manifest ─▶ plan ─▶ resolve ─▶ validate ─▶ inject ─▶ launch (exec)
+//!                                          │           │                 └▶ init (supervise,
+//!                                          │           └▶ check (report)       + watch)
+//!                                          └▶ generate (create what does not resolve)
 //! ```
+//!
+//! `plan` is built once from the settings and the manifest (which secrets, where, how
+//! judged); the start and every `--watch` reload use the same one.
 //!
 //! `read` opens files that may be FIFOs, devices or worse; `secret` is the value type
 //! that cannot be printed; `formats` and `strength` are validation's checkers; `user`
@@ -27,6 +30,7 @@ pub mod inject;
 pub mod launch;
 pub mod log;
 pub mod manifest;
+pub mod plan;
 pub mod read;
 pub mod resolve;
 pub mod secret;
@@ -41,10 +45,9 @@ use cli::{Action, Cli};
 use env::Environment;
 use error::{Error, exit};
 use manifest::Manifest;
-use resolve::{Context, Outcome};
+use plan::Plan;
+use resolve::Outcome;
 use settings::{InitMode, Settings};
-use std::path::PathBuf;
-use std::time::SystemTime;
 use validate::{Report, Severity};
 
 /// Every `(first, later)` pair of indices of `items` whose `key` is the same (and not
@@ -166,23 +169,15 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
         }
     };
     let manifest = load_manifest(settings)?;
-    if let (Some(e), Some(known)) = (&settings.environment, &manifest.environments)
-        && !known.contains(e)
-    {
-        return Err(Error::Manifest(format!(
-            "environment {e:?} is not one of the manifest's environments ({})",
-            known.join(", ")
-        )));
-    }
-    let specs = all_specs(settings, &manifest, &env);
-    let ctx = context(settings, &manifest, &env);
-    let resolved = resolve::resolve_all(&specs, &ctx);
+    let plan = Plan::new(settings, &manifest, &env)?;
+    let ctx = plan.context(&env);
+    let resolved = resolve::resolve_all(&plan.specs, &ctx);
     #[cfg(debug_assertions)]
     fault_injection::panic_if_asked(&env, &resolved);
     if let Some(Action::Generate(args)) = &cli.action {
         return generate::run(args, &resolved, &ctx.secrets_dir);
     }
-    let report = validate::validate(resolved, &validate_options(settings, &manifest));
+    let report = validate::validate(resolved, &plan.validate_options());
 
     if let Some(Action::Check(args)) = &cli.action {
         return check::print(args, &report, &ctx);
@@ -199,54 +194,11 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
     launch(
         settings,
         &manifest,
+        &plan,
         env,
         report,
         command.unwrap_or_default(),
     )
-}
-
-/// The manifest's secrets, plus the `X_FILE` variables `--file-env` expands.
-/// Borrowed when there are no extras: cloning every spec costs memory at N=1000.
-fn all_specs<'m>(
-    settings: &Settings,
-    manifest: &'m Manifest,
-    env: &Environment,
-) -> std::borrow::Cow<'m, [manifest::SecretSpec]> {
-    let extra = if !settings.file_env.is_empty() {
-        resolve::file_env_specs(manifest, env)
-    } else {
-        Vec::new()
-    };
-    if extra.is_empty() {
-        std::borrow::Cow::Borrowed(&manifest.secrets)
-    } else {
-        std::borrow::Cow::Owned(manifest.secrets.iter().cloned().chain(extra).collect())
-    }
-}
-
-/// Where and how secrets are looked for: command line, then manifest, then default.
-fn context<'a>(settings: &'a Settings, manifest: &Manifest, env: &'a Environment) -> Context<'a> {
-    Context {
-        secrets_dir: settings
-            .secrets_dir
-            .clone()
-            .or_else(|| manifest.secrets_dir.clone())
-            .unwrap_or_else(|| PathBuf::from(settings::DEFAULT_SECRETS_DIR)),
-        environment: settings.environment.as_deref(),
-        env,
-        max_file_size: manifest.max_file_size,
-        remote_timeout: manifest.remote_timeout,
-        closes: Default::default(),
-    }
-}
-
-fn validate_options<'a>(settings: &'a Settings, manifest: &Manifest) -> validate::Options<'a> {
-    validate::Options {
-        environment: settings.environment.as_deref(),
-        strict: settings.strict,
-        max_mode: manifest.max_mode,
-        now: SystemTime::now(),
-    }
 }
 
 /// Injects the secrets and starts the command (SPEC §5.1–5.3), in this order:
@@ -257,6 +209,7 @@ fn validate_options<'a>(settings: &'a Settings, manifest: &Manifest) -> validate
 fn launch(
     settings: &Settings,
     manifest: &Manifest,
+    plan: &Plan,
     env: Environment,
     report: Report,
     argv: &[std::ffi::OsString],
@@ -276,10 +229,10 @@ fn launch(
     if settings.watch {
         // The supervisor stays as it is (root, with --user) so that it can read
         // root-only secrets again when they rotate; the child drops after the fork.
-        let dirs = watched_dirs(settings, manifest, &env, &report);
+        let dirs = plan.watched_dirs(&report);
         let current = watch::fingerprints(&report);
         drop(report);
-        let reload = Box::new(|| reload(settings, manifest, &env, argv, identity.as_ref()));
+        let reload = Box::new(|| reload(settings, manifest, plan, &env, argv, identity.as_ref()));
         let watcher = watch::Watch::new(
             &dirs,
             current,
@@ -334,20 +287,16 @@ fn command_for(
     launch::Command::new(argv, child_env)
 }
 
-/// `--watch`: resolve and validate everything again, as at start.
+/// `--watch`: resolve and validate everything again, with the plan of the start.
 fn reload(
     settings: &Settings,
     manifest: &Manifest,
+    plan: &Plan,
     env: &Environment,
     argv: &[std::ffi::OsString],
     identity: Option<&user::Identity>,
 ) -> watch::Reload {
-    let specs = all_specs(settings, manifest, env);
-    let ctx = context(settings, manifest, env);
-    let report = validate::validate(
-        resolve::resolve_all(&specs, &ctx),
-        &validate_options(settings, manifest),
-    );
+    let report = plan.recheck(env);
     log_findings(&report);
     if report.errors > 0 {
         return watch::Reload::Invalid;
@@ -359,32 +308,6 @@ fn reload(
             watch::Reload::Invalid
         }
     }
-}
-
-/// The directories `--watch` follows: the secrets directory (and the environment's
-/// subdirectory) and the directory of every file a value came from.
-fn watched_dirs(
-    settings: &Settings,
-    manifest: &Manifest,
-    env: &Environment,
-    report: &Report,
-) -> Vec<PathBuf> {
-    let ctx = context(settings, manifest, env);
-    let mut dirs = vec![ctx.secrets_dir.clone()];
-    if let Some(e) = ctx.environment {
-        dirs.push(ctx.secrets_dir.join(e));
-    }
-    for v in &report.verdicts {
-        if let resolve::Outcome::Found(f) = &v.resolved.outcome
-            && let Some(dir) = f.origin.path().and_then(|p| p.parent())
-        {
-            dirs.push(dir.to_path_buf());
-        }
-    }
-    dirs.sort();
-    dirs.dedup();
-    dirs.retain(|d| d.is_dir());
-    dirs
 }
 
 /// The identity `--user SPEC` names, or why sesame must not start (exit 77). Being
