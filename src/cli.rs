@@ -1,7 +1,7 @@
 //! What the user typed (SPEC §1), and nothing more: the command line as clap's derive
 //! describes it. Turning these raw values into settings (with the `SESAME_*` variables
 //! and the manifest's defaults) is `settings`' job, so this module never looks at the
-//! environment, and it imports nothing of sesame's.
+//! environment, and it imports nothing of sesame's but `file_env`'s example.
 //!
 //! The same [`Cli::command`] parses, prints `--help`, and (in `xtask`) generates the
 //! shell completions and the man page, so they cannot disagree.
@@ -114,8 +114,10 @@ pub struct Options {
     pub watch: bool,
 
     /// Expand NAME_FILE into NAME for these names (comma-separated; `*` matches any run of characters), e.g. 'POSTGRES_*,REDIS_PASSWORD' [env: SESAME_FILE_ENV]
-    #[arg(long, value_name = "NAMES", global = true, value_parser = parse_file_env)]
-    pub file_env: Option<FileEnvNames>,
+    // As typed: `settings` splits and checks the list (`file_env::parse_names`), the same
+    // way for the option and for SESAME_FILE_ENV.
+    #[arg(long, value_name = "NAMES", global = true)]
+    pub file_env: Option<String>,
 
     /// Treat every warning as an error [env: SESAME_STRICT=1]
     #[arg(long, global = true, overrides_with = "strict")]
@@ -205,43 +207,6 @@ pub enum LogLevel {
     Debug,
 }
 
-/// The names `--file-env` expands: variable names or globs (`*`), at least one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileEnvNames(pub Vec<String>);
-
-/// What to write instead of a missing or malformed `--file-env` list.
-pub const FILE_ENV_HINT: &str =
-    "--file-env needs the names to expand, e.g. --file-env 'POSTGRES_*,REDIS_PASSWORD'";
-
-/// `--file-env NAMES` and `SESAME_FILE_ENV=NAMES`: split on `,`, items trimmed, empty
-/// items dropped. Each must be `[A-Za-z_*][A-Za-z0-9_*]*`; no item at all is an error,
-/// since "expand nothing" is never what was meant. The message quotes a bad item: it
-/// is a variable name the user typed, never a value.
-pub fn parse_file_env(list: &str) -> Result<FileEnvNames, String> {
-    let items: Vec<String> = list
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    if items.is_empty() {
-        return Err(FILE_ENV_HINT.to_owned());
-    }
-    let valid = |s: &str| {
-        let mut b = s.bytes();
-        b.next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_' || c == b'*')
-            && b.all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'*')
-    };
-    if let Some(bad) = items.iter().find(|s| !valid(s)) {
-        return Err(format!(
-            "{bad:?} is not a variable name or a glob of one (letters, digits, `_` and `*`, \
-             not starting with a digit); {FILE_ENV_HINT}"
-        ));
-    }
-    Ok(FileEnvNames(items))
-}
-
 /// Why parsing did not produce a [`Cli`]: help or the version was asked for (stdout,
 /// exit 0), or the command line is wrong (stderr, exit 64).
 #[derive(Debug)]
@@ -308,7 +273,8 @@ impl Cli {
 }
 
 /// clap's "a value is required for '--file-env <NAMES>'" says that something is
-/// missing but not what: replace it with what to write.
+/// missing but not what: replace it with what to write (the words `file_env` uses for
+/// an empty list). `--file-env` was a flag once, so `--file-env -- app` is likely.
 fn explain_missing_file_env(e: clap::Error, cmd: &mut clap::Command) -> clap::Error {
     let is_file_env = matches!(
         e.get(ContextKind::InvalidArg),
@@ -317,9 +283,17 @@ fn explain_missing_file_env(e: clap::Error, cmd: &mut clap::Command) -> clap::Er
     let empty =
         matches!(e.get(ContextKind::InvalidValue), Some(ContextValue::String(v)) if v.is_empty());
     if e.kind() == ErrorKind::InvalidValue && is_file_env && empty {
-        return cmd.error(ErrorKind::InvalidValue, FILE_ENV_HINT);
+        return cmd.error(ErrorKind::InvalidValue, file_env_hint());
     }
     e
+}
+
+/// `--file-env needs the names to expand, e.g. --file-env 'POSTGRES_*,REDIS_PASSWORD'`.
+pub fn file_env_hint() -> String {
+    format!(
+        "--file-env needs the names to expand, e.g. --file-env {}",
+        crate::file_env::EXAMPLE
+    )
 }
 
 #[cfg(test)]
@@ -637,30 +611,17 @@ mod tests {
     }
 
     #[test]
-    fn file_env_takes_a_list_of_names_and_globs() {
-        let names = |args: &[&str]| parse(args).options.file_env.unwrap().0;
+    fn file_env_takes_its_list_as_typed_and_a_missing_one_says_what_to_write() {
+        let list = |args: &[&str]| parse(args).options.file_env;
         assert_eq!(
-            names(&["--file-env", "POSTGRES_*, REDIS_PASSWORD,,", "--", "x"]),
-            ["POSTGRES_*", "REDIS_PASSWORD"]
+            list(&["--file-env", "POSTGRES_*, REDIS_PASSWORD", "--", "x"]).as_deref(),
+            Some("POSTGRES_*, REDIS_PASSWORD")
         );
-        assert_eq!(names(&["--file-env=*", "x"]), ["*"]);
-        assert_eq!(names(&["check", "--file-env", "_A1"]), ["_A1"]);
-        assert!(parse(&["x"]).options.file_env.is_none());
-    }
-
-    #[test]
-    fn file_env_without_names_says_what_to_write() {
-        for args in [
-            ["--file-env"].as_slice(),
-            &["--file-env", "--", "true"],
-            &["--file-env="],
-            &["--file-env", " , ", "true"],
-            &["--file-env", "1PASSWORD", "true"],
-            &["--file-env", "A-B", "true"],
-            &["--file-env", "A,B C", "true"],
-        ] {
+        assert_eq!(list(&["check", "--file-env=*"]).as_deref(), Some("*"));
+        assert_eq!(list(&["x"]), None);
+        for args in [["--file-env"].as_slice(), &["--file-env", "--", "true"]] {
             let err = usage_error(args);
-            assert!(err.contains(FILE_ENV_HINT), "{args:?}: {err}");
+            assert!(err.contains(&file_env_hint()), "{args:?}: {err}");
         }
     }
 

@@ -81,11 +81,15 @@ fn kept(name: &str, keep: &[String]) -> bool {
 }
 
 /// Builds the child's environment from sesame's and the resolved secrets.
+/// `file_env` are the names `--file-env` selected (`file_env::selected`): their
+/// `X_FILE` is removed whether or not it named a file, as `file_env` unsets it, and
+/// no other variable of theirs is touched.
 pub fn child_environment(
     manifest: &Manifest,
     env: &Environment,
     report: &Report,
     environment: Option<&str>,
+    file_env: &[&str],
 ) -> ChildEnv {
     // Sorted name lists, searched for each of sesame's variables (no copies, no hashing).
     fn sorted(mut v: Vec<&str>) -> Vec<&str> {
@@ -100,23 +104,25 @@ pub fn child_environment(
             .filter_map(|v| v.resolved.spec.inject_env.as_deref())
             .collect(),
     );
-    // The variables a secret was or could have been read from, which scrub removes:
-    // `X`, `<ENVIRONMENT>_X` and `X_FILE`. `--file-env` extras always lose their
-    // `_FILE` variable (SPEC §3.5).
-    let sources = sorted(
-        report
-            .verdicts
+    // The variables a manifest secret was or could have been read from, which scrub
+    // removes: `X`, `<ENVIRONMENT>_X` and `X_FILE`. (`--file-env` secrets are not
+    // among them: they lose only their `X_FILE`, below.)
+    let sources = sorted(if manifest.scrub {
+        manifest
+            .secrets
             .iter()
-            .map(|v| v.resolved.spec)
-            .filter(|spec| manifest.scrub || spec.sources == [crate::manifest::Source::FileEnv])
             .map(|spec| spec.env.as_str())
-            .collect(),
-    );
+            .collect()
+    } else {
+        Vec::new()
+    });
+    let file_env = sorted(file_env.to_vec());
     let has = |list: &[&str], name: &str| list.binary_search(&name).is_ok();
     let prefix = environment_prefix(environment);
     let is_source = |n: &str| {
         has(&sources, n)
-            || n.strip_suffix("_FILE").is_some_and(|x| has(&sources, x))
+            || n.strip_suffix("_FILE")
+                .is_some_and(|x| has(&sources, x) || has(&file_env, x))
             || prefix
                 .as_deref()
                 .and_then(|p| n.strip_prefix(p))

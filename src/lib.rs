@@ -23,10 +23,12 @@ pub mod check;
 pub mod cli;
 pub mod env;
 pub mod error;
+pub mod file_env;
 pub mod formats;
 pub mod generate;
 pub mod init;
 pub mod inject;
+pub mod json_field;
 pub mod launch;
 pub mod log;
 pub mod manifest;
@@ -279,8 +281,14 @@ fn command_for(
     identity: Option<&user::Identity>,
 ) -> Result<launch::Command, Error> {
     inject::write_files(report, identity.map(|id| (id.uid, id.gid)))?;
-    let mut child_env =
-        inject::child_environment(manifest, env, report, settings.environment.as_deref());
+    let file_env = file_env::selected(&settings.file_env, manifest, env);
+    let mut child_env = inject::child_environment(
+        manifest,
+        env,
+        report,
+        settings.environment.as_deref(),
+        &file_env,
+    );
     if let Some(id) = identity {
         child_env.set("HOME", &id.home);
     }

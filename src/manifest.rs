@@ -134,7 +134,9 @@ impl fmt::Display for AwsLocation {
 )]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trim {
-    /// Drop all trailing `\n` and `\r\n`, as the shell's `$(<file)` does.
+    /// Drop all trailing `\n` and `\r\n`. The shell's `$(<file)` drops the `\n` but
+    /// keeps the `\r`; sesame drops it too, since a trailing `\r\n` is a line ending
+    /// saved on Windows, not part of the value (`none` keeps it).
     Newline,
     /// Drop all leading and trailing whitespace.
     Whitespace,
@@ -252,6 +254,8 @@ pub struct SecretSpec {
     pub sources: Vec<Source>,
     /// Relative path inside the secrets directory; `None` means `NAME`, then lowercase.
     pub file: Option<PathBuf>,
+    /// The field of a JSON object file that holds the value (`file` and `file_env`).
+    pub key: Option<String>,
     /// The variable read by the `env` source; `<env>_FILE` is the `file_env` variable.
     pub env: String,
     /// The variable the child gets, if any.
@@ -285,6 +289,7 @@ impl SecretSpec {
             requirement: Requirement::Required,
             sources: vec![Source::FileEnv],
             file: None,
+            key: None,
             env: name.to_owned(),
             inject_env: Some(name.to_owned()),
             inject_file: None,
@@ -436,6 +441,8 @@ struct RawSecret {
     required_in: Option<Vec<String>>,
     /// File name in secrets_dir (default: NAME, then lowercase name).
     file: Option<String>,
+    /// The file holds a JSON object: take this field of it (file and file_env sources).
+    key: Option<String>,
     /// Variable to read (default: NAME); NAME_FILE is the indirection.
     env: Option<String>,
     /// How the child receives the value.
@@ -544,7 +551,7 @@ type KeyPath<'p> = &'p [&'p str];
 
 /// The keys of each mapping, for "unknown field" messages.
 const MANIFEST_KEYS: &str = "version, secrets_dir, sources, scrub, max_file_size, max_mode, environments, clear_env, keep_env, on_change, on_change_signal, restart_grace, remote_timeout, secrets";
-const SECRET_KEYS: &str = "description, required, required_in, file, env, inject, default, trim, min_length, max_length, pattern, format, decoded_bytes, min_key_bits, min_entropy_bits, forbid, max_age_days, generate, aws_secretsmanager, aws_ssm";
+const SECRET_KEYS: &str = "description, required, required_in, file, key, env, inject, default, trim, min_length, max_length, pattern, format, decoded_bytes, min_key_bits, min_entropy_bits, forbid, max_age_days, generate, aws_secretsmanager, aws_ssm";
 
 impl<'d> Reader<'d> {
     fn new() -> Self {
@@ -678,6 +685,7 @@ impl<'d> Reader<'d> {
                 "required" => s.required = self.boolean(v, p, k),
                 "required_in" => s.required_in = self.strings(v, p, k),
                 "file" => s.file = self.string(v, p, k),
+                "key" => s.key = self.string(v, p, k),
                 "env" => s.env = self.string(v, p, k),
                 "inject" => s.inject = self.inject(v, &[p, &[k]].concat()),
                 "default" => s.default = self.string(v, p, k),
@@ -1313,6 +1321,29 @@ impl RawSecret {
         {
             bad("file: must be a relative path inside the secrets directory (no .. and not absolute)".into());
         }
+        if let Some(k) = &self.key {
+            if k.is_empty() {
+                bad("key: must not be empty".into());
+            }
+            if !sources
+                .iter()
+                .any(|s| matches!(s, Source::File | Source::FileEnv))
+            {
+                bad(
+                    "key: applies to the file and file_env sources, and sources lists neither"
+                        .into(),
+                );
+            }
+            if self.trim.is_some() {
+                bad("trim: does not apply with key (the field is used exactly as the JSON string holds it)".into());
+            }
+            if self.generate.is_some() {
+                bad(
+                    "generate: cannot write one field of a JSON file (remove key or generate)"
+                        .into(),
+                );
+            }
+        }
         let env = self.env.unwrap_or_else(|| name.to_owned());
         if !is_valid_name(&env) {
             bad(format!("env: {env:?} is not a valid variable name"));
@@ -1362,6 +1393,7 @@ impl RawSecret {
             requirement,
             sources,
             file,
+            key: self.key,
             env,
             inject_env,
             inject_file,

@@ -9,6 +9,7 @@
 
 use crate::env::Environment;
 use crate::error::Error;
+use crate::file_env;
 use crate::manifest::{Manifest, SecretSpec};
 use crate::resolve::{self, Context, Outcome};
 use crate::settings::{self, Settings};
@@ -49,11 +50,7 @@ impl<'m> Plan<'m> {
                 known.join(", ")
             )));
         }
-        let extra = if settings.file_env.is_empty() {
-            Vec::new()
-        } else {
-            resolve::file_env_specs(manifest, env)
-        };
+        let extra = file_env::specs(&settings.file_env, manifest, env);
         let specs = if extra.is_empty() {
             Cow::Borrowed(&manifest.secrets[..])
         } else {

@@ -6,7 +6,8 @@
 //! [`Outcome`], and `validate` turns outcomes into verdicts once every secret is done.
 
 use crate::env::Environment;
-use crate::manifest::{AwsLocation, Manifest, SecretSpec, Source, Trim};
+use crate::json_field::{self, PickError};
+use crate::manifest::{AwsLocation, SecretSpec, Source, Trim};
 use crate::read::{CloseBatch, ReadError, read_capped_open};
 use crate::secret::Secret;
 use std::borrow::Cow;
@@ -246,19 +247,6 @@ fn fetch_remote(locations: &[&AwsLocation], _ctx: &Context) -> Vec<Fetched> {
         .collect()
 }
 
-/// The `X_FILE` variables that `--file-env` expands: every one set and not empty whose
-/// `X` the manifest does not already cover, as specs of their own.
-pub fn file_env_specs(manifest: &Manifest, env: &Environment) -> Vec<SecretSpec> {
-    let covered: std::collections::HashSet<&str> =
-        manifest.secrets.iter().map(|s| s.env.as_str()).collect();
-    env.names()
-        .filter_map(|var| var.strip_suffix("_FILE"))
-        .filter(|x| crate::manifest::is_valid_name(x) && !covered.contains(x))
-        .filter(|x| env.get_nonempty(&format!("{x}_FILE")).is_some())
-        .map(SecretSpec::from_file_env)
-        .collect()
-}
-
 fn resolve<'m>(spec: &'m SecretSpec, ctx: &Context) -> Step<'m> {
     let looks = Vec::new();
     // The manifest refuses these names; `--file-env` names come from the environment,
@@ -354,9 +342,9 @@ fn from_file_env(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Opt
     // A `_FILE` that names nothing is an error, not a fall-through: the operator asked
     // for that file.
     let path = Path::new(path);
-    let (outcome, found) = match read_file(path, ctx, spec.trim) {
+    let (outcome, found) = match read_file(path, ctx, spec) {
         Ok((value, meta)) => {
-            let found = ["used (", &path.to_string_lossy(), ")"].concat();
+            let found = ["used (", &path.to_string_lossy(), ")", &key_note(spec)].concat();
             let origin = Origin::FileEnv {
                 var: var.to_owned(),
                 path: path.to_path_buf(),
@@ -389,7 +377,7 @@ fn from_dir(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Option<O
     // Each path is built only when the ones before it were not there.
     for path in file_candidates(spec, ctx) {
         let place = path.to_string_lossy().into_owned();
-        let (outcome, found) = match read_file(&path, ctx, spec.trim) {
+        let (outcome, found) = match read_file(&path, ctx, spec) {
             Err(FileError::Read(ReadError::NotFound)) => {
                 looks.push(Look {
                     place,
@@ -405,7 +393,11 @@ fn from_dir(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Option<O
                     origin,
                     file,
                 };
-                (Outcome::Found(found), "used".into())
+                let used = match &spec.key {
+                    None => Cow::Borrowed("used"),
+                    Some(_) => Cow::Owned(["used", &key_note(spec)].concat()),
+                };
+                (Outcome::Found(found), used)
             }
             Err(why) => {
                 let why = format!("{place}: {why}");
@@ -494,10 +486,20 @@ pub fn environment_prefix(environment: Option<&str>) -> Option<String> {
     environment.map(|e| format!("{}_", e.to_ascii_uppercase().replace('-', "_")))
 }
 
+/// ` (key NAME)` for a secret that takes one field of a JSON file, for `--explain`.
+fn key_note(spec: &SecretSpec) -> String {
+    spec.key
+        .as_ref()
+        .map_or_else(String::new, |k| format!(" (key {k:?})"))
+}
+
 /// Why a file could not become a value.
 enum FileError {
     Read(ReadError),
     Content(&'static str),
+    /// The manifest's `key` could not be picked from the file (the key is named; the
+    /// file is named by the caller; nothing of the content is).
+    Key(String, PickError),
 }
 
 impl std::fmt::Display for FileError {
@@ -505,12 +507,35 @@ impl std::fmt::Display for FileError {
         match self {
             FileError::Read(e) => e.fmt(f),
             FileError::Content(why) => f.write_str(why),
+            FileError::Key(k, why @ (PickError::NotJson | PickError::NotObject)) => {
+                write!(f, "{why}, so key {k:?} cannot be picked from it")
+            }
+            FileError::Key(k, why) => write!(f, "key {k:?}: {why}"),
         }
     }
 }
 
-/// Reads a secret file (SPEC §3.2): safely, capped, trimmed, UTF-8 without NUL.
-fn read_file(path: &Path, ctx: &Context, trim: Trim) -> Result<(Secret, Metadata), FileError> {
+/// Reads a secret file (SPEC §3.2): safely, capped, trimmed, UTF-8 without NUL; with
+/// the manifest's `key`, the file is a JSON object and the value is that field of it.
+fn read_file(
+    path: &Path,
+    ctx: &Context,
+    spec: &SecretSpec,
+) -> Result<(Secret, Metadata), FileError> {
+    let (value, meta) = read_text(path, ctx, spec.trim)?;
+    let Some(key) = &spec.key else {
+        return Ok((value, meta));
+    };
+    let mut field =
+        json_field::pick(value.expose(), key).map_err(|why| FileError::Key(key.clone(), why))?;
+    // A JSON string may spell a NUL (`\u0000`): the same rule as for the file itself.
+    let bytes = Zeroizing::new(std::mem::take(&mut *field).into_bytes());
+    let value = value_from_bytes(bytes).map_err(FileError::Content)?;
+    Ok((value, meta))
+}
+
+/// A file's text: read safely, capped, trimmed, UTF-8 without NUL.
+fn read_text(path: &Path, ctx: &Context, trim: Trim) -> Result<(Secret, Metadata), FileError> {
     let (mut bytes, meta, file) =
         read_capped_open(path, ctx.max_file_size).map_err(FileError::Read)?;
     ctx.closes.defer(file);
@@ -535,7 +560,9 @@ fn read_file(path: &Path, ctx: &Context, trim: Trim) -> Result<(Secret, Metadata
 fn trimmed_len(bytes: &[u8], trim: Trim) -> usize {
     match trim {
         Trim::None => bytes.len(),
-        // `$(<file)` drops every trailing newline; a `\r` only goes with its `\n`.
+        // Every trailing `\n`, as `$(<file)` drops them, and also the `\r` of a
+        // trailing `\r\n`, which `$(<file)` keeps: a file saved on Windows would
+        // otherwise give a password that ends in an invisible `\r`. A lone `\r` stays.
         Trim::Newline => {
             let mut end = bytes.len();
             while end > 0 && bytes[end - 1] == b'\n' {
@@ -575,7 +602,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn newline_trim_is_like_shell_command_substitution() {
+    fn newline_trim_drops_trailing_lf_and_crlf_but_not_a_lone_cr() {
         assert_eq!(trimmed_len(b"abc\n\n\r\n", Trim::Newline), 3);
         assert_eq!(trimmed_len(b"abc\r", Trim::Newline), 4);
         assert_eq!(trimmed_len(b"abc \n", Trim::Newline), 4);

@@ -2,9 +2,10 @@
 //! `SESAME_*` variables, then (for the secrets directory) the manifest, then defaults
 //! (SPEC §1). Malformed variables are usage errors, as malformed options are.
 
-use crate::cli::{self, LogFormat, LogLevel, Options};
+use crate::cli::{LogFormat, LogLevel, Options};
 use crate::env::Environment;
 use crate::error::Error;
+use crate::file_env;
 use std::path::PathBuf;
 
 pub const DEFAULT_MANIFEST: &str = "/etc/sesame/manifest.yaml";
@@ -32,8 +33,8 @@ pub struct Settings {
     pub init: InitMode,
     pub signal_group: bool,
     pub watch: bool,
-    /// The names and globs whose `X_FILE` variables `--file-env` expands; empty when
-    /// neither `--file-env` nor `SESAME_FILE_ENV` was given.
+    /// `--file-env NAMES`: the names or globs whose `X_FILE` is expanded (split on
+    /// `,`, trimmed, empty items dropped); empty when the option is not given.
     pub file_env: Vec<String>,
     pub strict: bool,
     pub log_format: LogFormat,
@@ -128,11 +129,9 @@ impl Settings {
             signal_group: flag(cli.signal_group, "SESAME_SIGNAL_GROUP")?,
             watch: flag(cli.watch, "SESAME_WATCH")?,
             file_env: match (&cli.file_env, var("SESAME_FILE_ENV")?) {
-                (Some(names), _) => names.0.clone(),
-                (None, Some(list)) => {
-                    cli::parse_file_env(&list)
-                        .map_err(|e| Error::Usage(format!("SESAME_FILE_ENV: {e}")))?
-                        .0
+                (Some(raw), _) => file_env::parse_names(raw, "--file-env").map_err(Error::Usage)?,
+                (None, Some(raw)) => {
+                    file_env::parse_names(&raw, "SESAME_FILE_ENV").map_err(Error::Usage)?
                 }
                 (None, None) => Vec::new(),
             },
@@ -146,7 +145,7 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Cli, FileEnvNames};
+    use crate::cli::Cli;
 
     fn settings(opts: &Options, vars: &[(&str, &str)]) -> Result<Settings, Error> {
         let env = Environment::from_pairs(vars.iter().map(|(k, v)| (k.into(), v.into())));
@@ -221,15 +220,26 @@ mod tests {
         let s = settings(&Options::default(), &[("SESAME_FILE_ENV", " A_*, B ,")]).unwrap();
         assert_eq!(s.file_env, ["A_*", "B"]);
         let typed = Options {
-            file_env: Some(FileEnvNames(vec!["C".into()])),
+            file_env: Some("C".into()),
             ..Options::default()
         };
         let s = settings(&typed, &[("SESAME_FILE_ENV", "A")]).unwrap();
         assert_eq!(s.file_env, ["C"]);
-        for bad in [",", "A B", "9X", "A=B"] {
+        for bad in [",", "A B", "9X", "A=B", "1"] {
             let err = settings(&Options::default(), &[("SESAME_FILE_ENV", bad)]).unwrap_err();
             assert_eq!(err.exit_code(), 64, "{bad:?}");
-            assert!(err.to_string().contains(cli::FILE_ENV_HINT), "{err}");
+            assert!(
+                err.to_string().contains("'POSTGRES_*,REDIS_PASSWORD'"),
+                "{err}"
+            );
+        }
+        for bad in ["", " , ", "A-B"] {
+            let typed = Options {
+                file_env: Some(bad.into()),
+                ..Options::default()
+            };
+            let err = settings(&typed, &[]).unwrap_err();
+            assert!(err.to_string().starts_with("--file-env"), "{bad:?}: {err}");
         }
     }
 

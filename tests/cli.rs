@@ -89,12 +89,12 @@ fn a_bad_sesame_variable_is_a_usage_error_that_names_the_variable() {
         (
             "SESAME_FILE_ENV",
             "1",
-            "SESAME_FILE_ENV: \"1\" is not a variable name",
+            "SESAME_FILE_ENV \"1\": SESAME_FILE_ENV takes the names",
         ),
         (
             "SESAME_FILE_ENV",
             ",",
-            "--file-env needs the names to expand",
+            "SESAME_FILE_ENV needs the names to expand",
         ),
         ("SESAME_LOG_FORMAT", "xml", "SESAME_LOG_FORMAT=\"xml\""),
     ] {
