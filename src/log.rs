@@ -16,6 +16,7 @@ use tracing::level_filters::LevelFilter;
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 
 /// Installs the global logger. `None` silences everything (`check --quiet`).
@@ -27,11 +28,13 @@ pub fn init(format: LogFormat, level: Option<LogLevel>) {
         Some(LogLevel::Info) => LevelFilter::INFO,
         Some(LogLevel::Debug) => LevelFilter::DEBUG,
     };
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(max)
+    let lines = tracing_subscriber::fmt::layer()
+        // A line that cannot be written is dropped, as it was before: the fallback
+        // would `eprintln!` to the same broken stderr, which panics.
+        .log_internal_errors(false)
         .with_writer(std::io::stderr)
-        .event_format(Line(format))
-        .finish();
+        .event_format(Line(format));
+    let subscriber = tracing_subscriber::registry().with(max).with(lines);
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
