@@ -78,8 +78,10 @@ pub fn run(args: &GenerateArgs, resolved: &[Resolved], secrets_dir: &Path) -> Re
                     )),
                 }
             }
+            // A closed stdout must not panic sesame (println! would).
+            let mut out = std::io::stdout().lock();
             for p in &wrote {
-                println!("{}", p.display());
+                let _ = writeln!(out, "{}", p.display());
             }
             if !problems.is_empty() {
                 return Err(Error::Generate(problems.join("\n")));

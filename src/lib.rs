@@ -12,10 +12,11 @@
 //! `plan` is built once from the settings and the manifest (which secrets, where, how
 //! judged); the start and every `--watch` reload use the same one.
 //!
-//! `read` opens files that may be FIFOs, devices or worse; `secret` is the value type
-//! that cannot be printed; `formats` and `strength` are validation's checkers; `user`
-//! reads `/etc/passwd` and drops privileges; `error` maps every failure to its exit
-//! code; `log` writes sesame's own lines to stderr.
+//! `read` opens files that may be FIFOs, devices or worse; `walk` walks a path for root
+//! one component at a time, refusing what someone else could have changed; `secret` is
+//! the value type that cannot be printed; `formats` and `strength` are validation's
+//! checkers; `user` reads `/etc/passwd` and drops privileges; `error` maps every failure
+//! to its exit code; `log` writes sesame's own lines to stderr.
 
 #[cfg(feature = "aws")]
 pub mod aws;
@@ -40,6 +41,7 @@ pub mod settings;
 pub mod strength;
 pub mod user;
 pub mod validate;
+pub mod walk;
 pub mod watch;
 pub mod yaml;
 
@@ -78,11 +80,14 @@ pub(crate) fn repeats<'a, T, K: Ord>(
 /// (when it returns at all: a successful launch replaces the process).
 pub fn run() -> i32 {
     install_panic_hook();
+    // A closed stderr (or stdout for `check`) must not kill sesame with SIGPIPE before
+    // the command starts; the command gets the inherited disposition back before exec.
+    init::ignore_sigpipe();
     // While sesame holds secrets, no other process of the same uid may ptrace it or
     // read its memory, and it leaves no core dump. `execve` resets this for the child.
     let _ = nix::sys::prctl::set_dumpable(false);
     if let Err(e) = refuse_setuid() {
-        eprintln!("sesame: error: {e}");
+        say(&format!("sesame: error: {e}"));
         return e.exit_code();
     }
 
@@ -98,7 +103,7 @@ pub fn run() -> i32 {
     let settings = match Settings::new(&cli.options, &env) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("sesame: error: {e}");
+            say(&format!("sesame: error: {e}"));
             return e.exit_code();
         }
     };
@@ -115,6 +120,13 @@ pub fn run() -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// Writes one line to stderr, ignoring failure: a closed stderr must neither kill nor
+/// panic sesame (`eprintln!` panics when the write fails).
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all([line, "\n"].concat().as_bytes());
 }
 
 /// A setuid or setgid sesame would let any user read root-only secrets and pick
@@ -139,7 +151,9 @@ fn install_panic_hook() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("sesame: error: internal error{at} (a bug; please report it)");
+        say(&format!(
+            "sesame: error: internal error{at} (a bug; please report it)"
+        ));
         std::process::exit(exit::INTERNAL);
     }));
 }
@@ -147,6 +161,19 @@ fn install_panic_hook() {
 fn load_manifest(settings: &Settings) -> Result<Manifest, Error> {
     if !settings.file_env.is_empty() && !settings.manifest_named && !settings.manifest.exists() {
         return Ok(Manifest::default());
+    }
+    // With --user, the manifest decides which files root reads for the user and where
+    // root writes: the user must not be able to change it, nor anything on its path.
+    if settings.user.is_some() {
+        match walk::check_unchangeable(&settings.manifest, &walk::Trust::current()) {
+            Ok(()) | Err(walk::WalkError::NotFound) => {}
+            Err(e) => {
+                return Err(Error::Manifest(format!(
+                    "manifest {}: {e}",
+                    settings.manifest.display()
+                )));
+            }
+        }
     }
     Manifest::load(&settings.manifest)
 }
@@ -157,7 +184,9 @@ fn load_manifest(settings: &Settings) -> Result<Manifest, Error> {
 /// environment is built (it holds the values of secrets taken from variables).
 fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Error> {
     if let Some(Action::Schema) = &cli.action {
-        print!("{}", manifest::SCHEMA);
+        use std::io::Write;
+        // A closed stdout is the reader's choice, not an error (and never a panic).
+        let _ = std::io::stdout().write_all(manifest::SCHEMA.as_bytes());
         return Ok(exit::OK);
     }
     let command = match (&cli.action, cli.command_line()) {
@@ -179,10 +208,27 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
     if let Some(Action::Generate(args)) = &cli.action {
         return generate::run(args, &resolved, &ctx.secrets_dir);
     }
-    let report = validate::validate(resolved, &plan.validate_options());
+    let mut report = validate::validate(resolved, &plan.validate_options());
 
     if let Some(Action::Check(args)) = &cli.action {
-        return check::print(args, &report, &ctx);
+        // What the launch would refuse besides the secrets, all of it, writing nothing:
+        // the `--user` (exit 77, as the launch) and every `inject.file` it could not write.
+        let user = settings
+            .user
+            .as_deref()
+            .map(user_identity)
+            .and_then(Result::err);
+        for (i, problem) in inject::file_problems(&report) {
+            report.add_error(i, problem);
+        }
+        let code = check::print(args, &report, &ctx)?;
+        return Ok(match user {
+            Some(e) => {
+                tracing::error!("{e}");
+                e.exit_code()
+            }
+            None => code,
+        });
     }
     log_findings(&report);
     if report.errors > 0 {
@@ -247,6 +293,7 @@ fn launch(
         let opts = init::Options {
             signal_group: settings.signal_group,
             child_user: identity.clone(),
+            no_new_privs: manifest.no_new_privs,
         };
         init::supervise(cmd, opts, Some(watcher))
     }
@@ -255,6 +302,9 @@ fn launch(
     drop(env);
     if let Some(id) = &identity {
         user::become_user(id).map_err(|e| Error::Privilege(e.to_string()))?;
+        if manifest.no_new_privs {
+            user::forbid_new_privileges().map_err(|e| Error::Privilege(e.to_string()))?;
+        }
     }
     if supervise {
         init::supervise(
@@ -262,6 +312,7 @@ fn launch(
             init::Options {
                 signal_group: settings.signal_group,
                 child_user: None,
+                no_new_privs: false,
             },
             None,
         )

@@ -315,6 +315,9 @@ pub struct Manifest {
     pub environments: Option<Vec<String>>,
     pub clear_env: bool,
     pub keep_env: Vec<String>,
+    /// With `--user`: set `no_new_privs` after the drop, so that no setuid binary or
+    /// file capability gives the command root (or anything) back.
+    pub no_new_privs: bool,
     pub on_change: OnChange,
     pub on_change_signal: Signal,
     pub restart_grace: Duration,
@@ -335,6 +338,7 @@ impl Default for Manifest {
             environments: None,
             clear_env: false,
             keep_env: DEFAULT_KEEP_ENV.iter().map(|s| s.to_string()).collect(),
+            no_new_privs: true,
             on_change: OnChange::Restart,
             on_change_signal: Signal::SIGHUP,
             restart_grace: Duration::from_secs(10),
@@ -414,6 +418,9 @@ struct RawManifest {
     clear_env: Option<bool>,
     /// Variables kept with clear_env; a trailing * matches a prefix.
     keep_env: Option<Vec<String>>,
+    /// With --user: forbid the command to gain privileges through setuid binaries or
+    /// file capabilities (PR_SET_NO_NEW_PRIVS; default true).
+    no_new_privs: Option<bool>,
     /// What --watch does when a value changes (default restart).
     on_change: Option<OnChange>,
     /// Signal for on_change: signal (default SIGHUP).
@@ -550,7 +557,7 @@ struct Reader<'d> {
 type KeyPath<'p> = &'p [&'p str];
 
 /// The keys of each mapping, for "unknown field" messages.
-const MANIFEST_KEYS: &str = "version, secrets_dir, sources, scrub, max_file_size, max_mode, environments, clear_env, keep_env, on_change, on_change_signal, restart_grace, remote_timeout, secrets";
+const MANIFEST_KEYS: &str = "version, secrets_dir, sources, scrub, max_file_size, max_mode, environments, clear_env, keep_env, no_new_privs, on_change, on_change_signal, restart_grace, remote_timeout, secrets";
 const SECRET_KEYS: &str = "description, required, required_in, file, key, env, inject, default, trim, min_length, max_length, pattern, format, decoded_bytes, min_key_bits, min_entropy_bits, forbid, max_age_days, generate, aws_secretsmanager, aws_ssm";
 
 impl<'d> Reader<'d> {
@@ -595,6 +602,7 @@ impl<'d> Reader<'d> {
             environments: None,
             clear_env: None,
             keep_env: None,
+            no_new_privs: None,
             on_change: None,
             on_change_signal: None,
             restart_grace: None,
@@ -621,6 +629,7 @@ impl<'d> Reader<'d> {
                 "environments" => m.environments = self.strings(v, top, k),
                 "clear_env" => m.clear_env = self.boolean(v, top, k),
                 "keep_env" => m.keep_env = self.strings(v, top, k),
+                "no_new_privs" => m.no_new_privs = self.boolean(v, top, k),
                 "on_change" => {
                     m.on_change =
                         self.choice(v, top, k, OnChange::from_name, "restart, signal or none")
@@ -1249,6 +1258,7 @@ impl RawManifest {
             environments: self.environments,
             clear_env: self.clear_env.unwrap_or(false),
             keep_env,
+            no_new_privs: self.no_new_privs.unwrap_or(true),
             on_change: self.on_change.unwrap_or(OnChange::Restart),
             on_change_signal,
             restart_grace: self.restart_grace.map_or(Duration::from_secs(10), |s| s.0),

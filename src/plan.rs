@@ -14,6 +14,7 @@ use crate::manifest::{Manifest, SecretSpec};
 use crate::resolve::{self, Context, Outcome};
 use crate::settings::{self, Settings};
 use crate::validate::{self, Report};
+use crate::walk;
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -31,6 +32,9 @@ pub struct Plan<'m> {
     /// `--strict`: every warning is an error.
     pub strict: bool,
     pub max_mode: Option<u32>,
+    /// With `--user`, whose directories and links the secret files' paths may pass
+    /// through (root's and sesame's own); `None` without.
+    pub trust: Option<walk::Trust>,
 }
 
 impl<'m> Plan<'m> {
@@ -68,6 +72,7 @@ impl<'m> Plan<'m> {
             remote_timeout: manifest.remote_timeout,
             strict: settings.strict,
             max_mode: manifest.max_mode,
+            trust: settings.user.is_some().then(walk::Trust::current),
         })
     }
 
@@ -81,6 +86,7 @@ impl<'m> Plan<'m> {
             max_file_size: self.max_file_size,
             remote_timeout: self.remote_timeout,
             closes: Default::default(),
+            trust: self.trust,
         }
     }
 

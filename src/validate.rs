@@ -108,6 +108,20 @@ pub fn validate<'m>(resolved: Vec<Resolved<'m>>, opts: &Options) -> Report<'m> {
     }
 }
 
+impl Report<'_> {
+    /// Adds an error found after validation (`check`'s look at the `inject.file`s) to
+    /// the secret at `index`, and counts it.
+    pub fn add_error(&mut self, index: usize, message: String) {
+        let v = &mut self.verdicts[index];
+        v.findings.push(Finding {
+            severity: Severity::Error,
+            message,
+        });
+        v.status = status(v);
+        self.errors += 1;
+    }
+}
+
 fn status(v: &Verdict) -> Status {
     let has = |s| v.findings.iter().any(|f| f.severity == s);
     match v.resolved.outcome {
