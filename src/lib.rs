@@ -38,6 +38,7 @@ pub mod read;
 pub mod resolve;
 pub mod secret;
 pub mod settings;
+pub mod shown;
 pub mod strength;
 pub mod user;
 pub mod validate;
@@ -170,7 +171,7 @@ fn load_manifest(settings: &Settings) -> Result<Manifest, Error> {
             Err(e) => {
                 return Err(Error::Manifest(format!(
                     "manifest {}: {e}",
-                    settings.manifest.display()
+                    crate::shown::path(&settings.manifest)
                 )));
             }
         }
@@ -239,14 +240,20 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
     log_summary(&report);
     // Closes the secret files still open (a supervisor must not hold them).
     drop(ctx);
-    launch(
+    let ready = launch(
         settings,
         &manifest,
         &plan,
         env,
         report,
         command.unwrap_or_default(),
-    )
+    )?;
+    // From here on the values live in `cmd` only: the manifest's `default:` values go
+    // (zeroed) before a supervisor runs for the command's lifetime, and the plan with
+    // them (its specs are the manifest's, or copies of them with --file-env).
+    drop(plan);
+    drop(manifest);
+    start(settings, ready)
 }
 
 /// Injects the secrets and starts the command (SPEC §5.1–5.3), in this order:
@@ -254,6 +261,10 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
 /// environment (with the identity's `HOME`), drop privileges, then either replace
 /// sesame with the command (exec) or supervise it (init). The secrets were read while
 /// sesame was still root, so a file only root can read can feed an unprivileged program.
+///
+/// With `--watch` it supervises and never returns; otherwise it returns the command,
+/// the identity to become and whether to supervise, for [`start`], once the caller has
+/// let go of the manifest.
 fn launch(
     settings: &Settings,
     manifest: &Manifest,
@@ -261,7 +272,7 @@ fn launch(
     env: Environment,
     report: Report,
     argv: &[std::ffi::OsString],
-) -> Result<i32, Error> {
+) -> Result<Ready, Error> {
     let identity = settings.user.as_deref().map(user_identity).transpose()?;
     let supervise = match settings.init {
         InitMode::Always => true,
@@ -297,12 +308,36 @@ fn launch(
         };
         init::supervise(cmd, opts, Some(watcher))
     }
-    // From here on the values live in `cmd` only.
     drop(report);
     drop(env);
+    Ok(Ready {
+        cmd,
+        identity,
+        supervise,
+        no_new_privs: manifest.no_new_privs,
+    })
+}
+
+/// What [`start`] needs, and nothing of the manifest: the command (which holds the
+/// values), whom to become, and how.
+struct Ready {
+    cmd: launch::Command,
+    identity: Option<user::Identity>,
+    supervise: bool,
+    no_new_privs: bool,
+}
+
+/// Drops privileges, then supervises the command (init) or becomes it (exec).
+fn start(settings: &Settings, ready: Ready) -> Result<i32, Error> {
+    let Ready {
+        cmd,
+        identity,
+        supervise,
+        no_new_privs,
+    } = ready;
     if let Some(id) = &identity {
         user::become_user(id).map_err(|e| Error::Privilege(e.to_string()))?;
-        if manifest.no_new_privs {
+        if no_new_privs {
             user::forbid_new_privileges().map_err(|e| Error::Privilege(e.to_string()))?;
         }
     }
