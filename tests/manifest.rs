@@ -300,6 +300,99 @@ fn aws_locations_are_exclusive_and_checked() {
     );
 }
 
+/// A `default:` that starts with `*` reads as an alias, and an alias name sits where a
+/// value sits: the message says what is wrong and where, never the name.
+#[test]
+fn an_unquoted_default_that_starts_with_a_star_is_never_quoted() {
+    for yaml in [
+        "version: 1\nsecrets:\n  A:\n    required: false\n    default: *s3cr3t-Default-value\n",
+        "version: 1\nsecrets:\n  A:\n    required: false\n    default: &s3cr3t-Default-value [1, *s3cr3t-Default-value]\n",
+        "version: 1\nsecrets:\n  A:\n    required: false\n    default: s3cr3t-Default-value: x\n",
+        "version: 1\nsecrets:\n  A:\n    required: false\n    default: !s3cr3t-Default-value x\n",
+    ] {
+        let mut c = Case::new();
+        c.plant("s3cr3t-Default-value");
+        c.manifest(yaml);
+        let r = c.run(&["--", "true"]);
+        r.code(78)
+            .stderr_has("manifest.yaml:5:")
+            .stderr_lacks("s3cr3t")
+            .stderr_lacks("Default");
+    }
+    let e = manifest_error(
+        "version: 1\nsecrets:\n  A:\n    required: false\n    default: *s3cr3t-Default-value\n",
+    );
+    has(
+        &e,
+        &[
+            "manifest.yaml:5:14: an alias (*) names no anchor before it (quote a value that starts with *)",
+        ],
+    );
+}
+
+/// Aliases are bounded by the bytes they copy: a 2 MiB scalar copied nine times (a
+/// 2 MiB manifest that would become 18 MiB of values) is a manifest error, before the
+/// copies are made.
+#[test]
+fn aliases_of_a_large_scalar_are_refused_by_the_bytes_they_copy() {
+    let big = "v".repeat(2 << 20);
+    let mut c = Case::new();
+    c.manifest(&format!(
+        "version: 1\nsecrets:\n  A:\n    forbid: [&v {big}, {}]\n",
+        ["*v"; 8].join(", ")
+    ));
+    c.run(&["--", "true"])
+        .code(78)
+        .stderr_has("manifest.yaml:4:")
+        .stderr_has("anchors and aliases copy more than 16 MiB");
+    // A few copies are fine.
+    c.manifest(&format!(
+        "version: 1\nsecrets:\n  A:\n    required: false\n    forbid: [&v {big}, *v, *v]\n"
+    ));
+    c.run(&["--", "true"]).code(0);
+}
+
+/// YAML gives a `|` block whose last line ends the file without a line break no line
+/// break: the child gets exactly the three characters written.
+#[test]
+fn a_block_default_at_the_end_of_the_file_gains_no_line_break() {
+    for (yaml, expected) in [
+        (
+            "version: 1\nsecrets:\n  A:\n    required: false\n    default: |\n      abc",
+            "3",
+        ),
+        (
+            "version: 1\nsecrets:\n  A:\n    required: false\n    default: |\n      abc\n",
+            "4",
+        ),
+        (
+            "version: 1\nsecrets:\n  A:\n    required: false\n    default: >+\n      abc",
+            "3",
+        ),
+    ] {
+        let mut c = Case::new();
+        c.manifest(yaml);
+        let r = c.run(&["--", "sh", "-c", "printf %s \"$A\" | wc -c"]);
+        r.code(0);
+        assert_eq!(r.stdout.trim(), expected, "{yaml:?}");
+    }
+}
+
+/// A manifest saved with Windows line breaks reads as the same manifest, with the same
+/// lines and columns in its messages.
+#[test]
+fn crlf_manifests_read_with_their_lines_and_columns() {
+    let mut c = Case::new();
+    c.manifest("version: 1\r\nsecrets:\r\n  A:\r\n    required: false\r\n    default: |\r\n      x\r\n      y\r\n");
+    c.run(&["--", "sh", "-c", "printf %s \"$A\" | od -c | head -1"])
+        .code(0)
+        .stdout_has("x  \\n   y  \\n");
+    has(
+        &manifest_error("version: 1\r\nsecrets:\r\n  A:\r\n    min_lenght: 3\r\n"),
+        &["manifest.yaml:4:5", "min_lenght", "unknown field"],
+    );
+}
+
 // ---- every number bounded (issue 14, item 4) -------------------------------------
 
 /// Each number above its bound, however many digits it has, is a manifest error that
