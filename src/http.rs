@@ -35,7 +35,7 @@ pub struct Http {
 }
 
 /// Which certificates a server must be signed by.
-pub enum Trust {
+pub enum Certificates {
     /// The system's CA bundle, or the bundled Mozilla roots.
     System,
     /// Exactly these (`VAULT_CACERT`, `VAULT_CAPATH`).
@@ -47,15 +47,17 @@ pub enum Trust {
 impl Http {
     /// A client that trusts the system's roots.
     pub fn new(timeout: Duration) -> Self {
-        Self::with_trust(timeout, Trust::System)
+        Self::with_trust(timeout, Certificates::System)
     }
 
-    pub fn with_trust(timeout: Duration, trust: Trust) -> Self {
+    pub fn with_trust(timeout: Duration, trust: Certificates) -> Self {
         let tls = ureq::tls::TlsConfig::builder();
         let tls = match trust {
-            Trust::System => tls.root_certs(root_certs()),
-            Trust::Only(certs) => tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs)),
-            Trust::Nothing => tls.disable_verification(true),
+            Certificates::System => tls.root_certs(root_certs()),
+            Certificates::Only(certs) => {
+                tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+            }
+            Certificates::Nothing => tls.disable_verification(true),
         }
         .build();
         let base = |proxy: bool| {

@@ -148,9 +148,9 @@ pub struct Context<'a> {
     /// Set when sesame reads for a less privileged program (`--user`): every path is
     /// then walked by [`crate::walk`]'s rules, so a link or directory someone else could
     /// have planted on the way is an error instead of a way to root-only files.
-    pub trust: Option<crate::walk::Trust>,
+    pub confined: Option<crate::walk::Confined>,
     /// How to reach Vault (the manifest's `vault:`).
-    pub vault: VaultSettings,
+    pub vault: &'a VaultSettings,
 }
 
 /// What a remote store said about one location.
@@ -261,11 +261,12 @@ fn fetch_remote(
     ctx: &Context,
 ) -> (Vec<Fetched>, Vec<Fetched>) {
     // The other thread gets what it needs: `Context` holds the open files (not Sync).
-    let (env, settings, timeout) = (ctx.env, &ctx.vault, ctx.remote_timeout);
+    let (env, settings, timeout) = (ctx.env, ctx.vault, ctx.remote_timeout);
+    let trust = ctx.confined.as_ref().map(|c| c.trust());
     #[cfg(all(feature = "aws", feature = "vault"))]
     if !aws.is_empty() && !vault.is_empty() {
         return std::thread::scope(|s| {
-            let other = s.spawn(|| fetch_vault(vault, env, settings, timeout));
+            let other = s.spawn(|| fetch_vault(vault, env, settings, timeout, trust));
             let from_aws = fetch_aws(aws, ctx);
             let from_vault = other.join().unwrap_or_else(|_| {
                 vault
@@ -278,7 +279,7 @@ fn fetch_remote(
     }
     (
         fetch_aws(aws, ctx),
-        fetch_vault(vault, env, settings, timeout),
+        fetch_vault(vault, env, settings, timeout, trust),
     )
 }
 
@@ -333,11 +334,12 @@ fn fetch_vault(
     env: &Environment,
     settings: &VaultSettings,
     timeout: std::time::Duration,
+    trust: Option<crate::walk::Trust>,
 ) -> Vec<Fetched> {
     if locations.is_empty() {
         return Vec::new();
     }
-    crate::vault::fetch_all(locations, env, settings, timeout)
+    crate::vault::fetch_all(locations, env, settings, timeout, trust)
 }
 
 /// Without the feature the manifest refuses AWS locations, so nothing gets here.
@@ -353,6 +355,7 @@ fn fetch_vault(
     _: &Environment,
     _: &VaultSettings,
     _: std::time::Duration,
+    _: Option<crate::walk::Trust>,
 ) -> Vec<Fetched> {
     without_feature(locations, "vault")
 }
@@ -678,8 +681,8 @@ fn read_file(
 
 /// A file's text: read safely, capped, trimmed, UTF-8 without NUL.
 fn read_text(path: &Path, ctx: &Context, trim: Trim) -> Result<(Secret, Metadata), FileError> {
-    let (mut bytes, meta, file) =
-        read_capped_open(path, ctx.max_file_size, ctx.trust.as_ref()).map_err(FileError::Read)?;
+    let (mut bytes, meta, file) = read_capped_open(path, ctx.max_file_size, ctx.confined.as_ref())
+        .map_err(FileError::Read)?;
     ctx.closes.defer(file);
     let keep = trimmed_len(&bytes, trim);
     let start = if trim == Trim::Whitespace {

@@ -858,3 +858,45 @@ fn aws_and_vault_in_one_manifest_and_a_secret_aws_lacks_goes_on_to_vault() {
     let seen = values_seen_by_child(&c, &["A", "B", "C"]);
     assert!(seen[0] == AWS_VALUE && seen[1] == vault_value && seen[2] == vault_value);
 }
+
+#[test]
+fn with_user_credential_files_are_not_read_through_a_directory_someone_else_owns() {
+    if !common::is_root() {
+        return;
+    }
+    use std::os::unix::fs::chown;
+    let token = "hvs.sink-token-planted-Ij06";
+    let mut c = case_with_token("");
+    c.plant(token);
+    let d = Double::start(
+        &c,
+        config(
+            token,
+            json!({"app/db": [{"data": {"A": "planted-user-Kl07"}}]}),
+        ),
+    );
+    c.plant("planted-user-Kl07");
+    c.env("VAULT_ADDR", &d.url);
+    // A directory the unprivileged user owns could have a link swapped in.
+    let sink = c.file("theirs/token", token.as_bytes());
+    chown(c.path().join("theirs"), Some(65534), Some(65534)).unwrap();
+    c.manifest(&format!(
+        "version: 1\nvault: {{token_file: {}}}\nsecrets:\n  A: {{vault: {{path: app/db}}}}\n",
+        sink.display()
+    ));
+    c.run(&["--user", "65534:65534", "--", "true"])
+        .code(78)
+        .stderr_has(&format!(
+            "A: vault secret/app/db#A: Vault at {}: {}",
+            d.url,
+            sink.display()
+        ));
+    assert_eq!(
+        d.count("secret/data/app/db"),
+        0,
+        "nothing read without a token"
+    );
+    // Root's own directory is fine.
+    chown(c.path().join("theirs"), Some(0), Some(0)).unwrap();
+    c.run(&["--user", "65534:65534", "--", "true"]).code(0);
+}

@@ -14,7 +14,7 @@
 //! through to another identity. Tokens, JWTs and secret ids are read into zeroizing
 //! buffers and never formatted.
 
-use super::{Client, parse_json};
+use super::{Client, Files, parse_json};
 use crate::env::Environment;
 use crate::manifest::{VaultAuth, VaultSettings};
 use crate::secret::Secret;
@@ -38,6 +38,7 @@ pub fn token(
     client: &Client,
     env: &Environment,
     settings: &VaultSettings,
+    files: &Files,
 ) -> Result<Token, String> {
     let method = match settings.auth {
         Some(m) => m,
@@ -61,7 +62,7 @@ pub fn token(
         VaultAuth::TokenFile => {
             let path = token_file(env, settings)
                 .ok_or("vault.auth is token_file, but there is no vault.token_file and no HOME")?;
-            let bytes = read_credential(&path)?;
+            let bytes = read_credential(files, &path)?;
             let token = checked_token(bytes)
                 .map_err(|why| format!("token file {}: {why}", crate::shown::path(&path)))?;
             Ok(Token {
@@ -80,7 +81,7 @@ pub fn token(
                 return Err("the kubernetes role (VAULT_ROLE or vault.role) is not a role name: letters, digits and _.-@ only".into());
             }
             let jwt_path = jwt_file(settings);
-            let jwt = read_credential(&jwt_path)?;
+            let jwt = read_credential(files, &jwt_path)?;
             let jwt = std::str::from_utf8(&jwt)
                 .map_err(|_| format!("{}: not a JWT (not UTF-8)", crate::shown::path(&jwt_path)))?
                 .trim();
@@ -101,9 +102,9 @@ pub fn token(
                 .role_id_file
                 .as_deref()
                 .ok_or("approle auth needs vault.role_id_file")?;
-            let role_id = read_credential(role_id_path)?;
+            let role_id = read_credential(files, role_id_path)?;
             let secret_id = match &settings.secret_id_file {
-                Some(p) => Some(read_credential(p)?),
+                Some(p) => Some(read_credential(files, p)?),
                 None => None,
             };
             let role_id = text(&role_id, role_id_path)?;
@@ -170,11 +171,10 @@ fn role(env: &Environment, settings: &VaultSettings) -> Option<String> {
         .or_else(|| settings.role.clone())
 }
 
-/// A credential file, read as secret files are (no FIFO hangs, capped), never quoted.
-fn read_credential(path: &Path) -> Result<Zeroizing<Vec<u8>>, String> {
-    crate::read::read_capped(path, MAX_CREDENTIAL_FILE)
-        .map(|(b, _)| b)
-        .map_err(|e| format!("{}: {e}", crate::shown::path(&path)))
+/// A credential file, read as secret files are (no FIFO hangs, capped, walked with
+/// `--user`), never quoted.
+fn read_credential(files: &Files, path: &Path) -> Result<Zeroizing<Vec<u8>>, String> {
+    files.read(path, MAX_CREDENTIAL_FILE)
 }
 
 /// A credential file's text, surrounding whitespace dropped.

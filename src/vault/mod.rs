@@ -16,10 +16,11 @@
 mod auth;
 
 use crate::env::Environment;
-use crate::http::{Http, MAX_THREADS, REQUEST_TIMEOUT, Reply, Trust, pem_certificates};
+use crate::http::{Certificates, Http, MAX_THREADS, REQUEST_TIMEOUT, Reply, pem_certificates};
 use crate::manifest::{VaultLocation, VaultSettings};
 use crate::resolve::{Fetched, value_from_bytes};
 use crate::secret::Secret;
+use crate::walk::{Confined, Trust};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use std::collections::HashMap;
@@ -124,18 +125,20 @@ pub fn fetch_all(
     env: &Environment,
     settings: &VaultSettings,
     timeout: Duration,
+    trust: Option<Trust>,
 ) -> Vec<Fetched> {
+    let files = Files::new(trust);
     let everyone = |why: &str| -> Vec<Fetched> {
         locations
             .iter()
             .map(|l| Fetched::Failed(format!("{l}: {why}")))
             .collect()
     };
-    let client = match client(env, settings, timeout) {
+    let client = match client(env, settings, timeout, &files) {
         Ok(c) => c,
         Err(why) => return everyone(&why),
     };
-    let token = match auth::token(&client, env, settings) {
+    let token = match auth::token(&client, env, settings, &files) {
         Ok(t) => t,
         Err(why) => return everyone(&format!("{}: {why}", client.shown())),
     };
@@ -216,6 +219,7 @@ fn client(
     env: &Environment,
     settings: &VaultSettings,
     timeout: Duration,
+    files: &Files,
 ) -> Result<Client, String> {
     let var = |name: &str| {
         env.get_nonempty(name)
@@ -250,7 +254,7 @@ fn client(
     {
         return Err("VAULT_NAMESPACE: not a namespace (printable characters only)".into());
     }
-    let trust = trust(env, settings)?;
+    let trust = certificates(env, settings, files)?;
     Ok(Client {
         http: Http::with_trust(timeout, trust),
         addr,
@@ -273,7 +277,11 @@ fn is_loopback(authority: &str) -> bool {
 
 /// Whom to trust: `VAULT_CACERT` (a PEM file), else `VAULT_CAPATH` (a directory of
 /// them), else the system's roots; `VAULT_SKIP_VERIFY` only when the manifest allows it.
-fn trust(env: &Environment, settings: &VaultSettings) -> Result<Trust, String> {
+fn certificates(
+    env: &Environment,
+    settings: &VaultSettings,
+    files: &Files,
+) -> Result<Certificates, String> {
     let skip = env
         .get_nonempty("VAULT_SKIP_VERIFY")
         .map(|v| v.to_string_lossy().into_owned())
@@ -285,12 +293,13 @@ fn trust(env: &Environment, settings: &VaultSettings) -> Result<Trust, String> {
         tracing::warn!(
             "vault: VAULT_SKIP_VERIFY: Vault's certificate is not verified; anyone on the way can read the token and the secrets"
         );
-        return Ok(Trust::Nothing);
+        return Ok(Certificates::Nothing);
     }
     if let Some(file) = env.get_nonempty("VAULT_CACERT") {
         let path = std::path::Path::new(file);
-        let (pem, _) = crate::read::read_capped(path, MAX_CA_FILE)
-            .map_err(|e| format!("VAULT_CACERT {}: {e}", crate::shown::path(path)))?;
+        let pem = files
+            .read(path, MAX_CA_FILE)
+            .map_err(|e| format!("VAULT_CACERT {e}"))?;
         let certs = pem_certificates(&pem);
         if certs.is_empty() {
             return Err(format!(
@@ -298,7 +307,7 @@ fn trust(env: &Environment, settings: &VaultSettings) -> Result<Trust, String> {
                 crate::shown::path(path)
             ));
         }
-        return Ok(Trust::Only(certs));
+        return Ok(Certificates::Only(certs));
     }
     if let Some(dir) = env.get_nonempty("VAULT_CAPATH") {
         let dir = std::path::Path::new(dir);
@@ -306,7 +315,7 @@ fn trust(env: &Environment, settings: &VaultSettings) -> Result<Trust, String> {
             .map_err(|e| format!("VAULT_CAPATH {}: {e}", crate::shown::path(dir)))?;
         let mut certs = Vec::new();
         for entry in entries.flatten().take(MAX_CA_FILES) {
-            if let Ok((pem, _)) = crate::read::read_capped(&entry.path(), MAX_CA_FILE) {
+            if let Ok(pem) = files.read(&entry.path(), MAX_CA_FILE) {
                 certs.extend(pem_certificates(&pem));
             }
         }
@@ -316,9 +325,28 @@ fn trust(env: &Environment, settings: &VaultSettings) -> Result<Trust, String> {
                 crate::shown::path(dir)
             ));
         }
-        return Ok(Trust::Only(certs));
+        return Ok(Certificates::Only(certs));
     }
-    Ok(Trust::System)
+    Ok(Certificates::System)
+}
+
+/// The files sesame reads for Vault (CA certificates, tokens, JWTs, AppRole ids), read
+/// as secret files are: without hanging on a FIFO, capped, and with `--user` walked by
+/// [`crate::walk`]'s rules (root reading for a less privileged program does not follow
+/// a link or directory someone else could have planted).
+struct Files(Option<Confined>);
+
+impl Files {
+    fn new(trust: Option<Trust>) -> Self {
+        Files(trust.map(Confined::new))
+    }
+
+    /// The file's bytes, or why not (naming the path, escaped).
+    fn read(&self, path: &std::path::Path, max: u64) -> Result<Zeroizing<Vec<u8>>, String> {
+        crate::read::read_capped_open(path, max, self.0.as_ref())
+            .map(|(bytes, _, _)| bytes)
+            .map_err(|e| format!("{}: {e}", crate::shown::path(path)))
+    }
 }
 
 /// One read: a KV secret at a version.
