@@ -99,15 +99,6 @@ fn host_of(url: &str) -> &str {
     }
 }
 
-/// The path of a URL, `/` when it has none.
-fn path_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    match rest.find('/') {
-        Some(i) => rest[i..].split(['?', '#']).next().unwrap_or("/"),
-        None => "/",
-    }
-}
-
 /// A URL for messages: without its query, which could carry a token.
 fn without_query(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or(url)
@@ -282,8 +273,7 @@ impl Http {
                 signed.push(("host", host));
                 let req = sigv4::Request {
                     method,
-                    path: path_of(url),
-                    query: "",
+                    url,
                     headers: &signed,
                     body,
                 };
@@ -293,7 +283,7 @@ impl Http {
                     region,
                     service.signing_name(),
                     SystemTime::now(),
-                ));
+                )?);
             }
             match self.once(agent, method, url, &all, body, REQUEST_TIMEOUT) {
                 Ok(reply) if reply.is_retryable() => {
@@ -864,8 +854,6 @@ mod tests {
         );
         assert_eq!(host_of("http://127.0.0.1:5000/"), "127.0.0.1:5000");
         assert_eq!(host_of("https://x.example:443/a"), "x.example");
-        assert_eq!(path_of("http://127.0.0.1:5000"), "/");
-        assert_eq!(path_of("http://h/a/b?x=1"), "/a/b");
         assert_eq!(without_query("http://h/a?token=x"), "http://h/a");
     }
 
