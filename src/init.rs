@@ -433,7 +433,12 @@ fn wait_and_forward(
                 // SIGTERM now, SIGKILL at the deadline; the new command starts when the
                 // old one has been reaped. A newer change replaces a pending command.
                 unsafe { libc::kill(target(child), libc::SIGTERM) };
-                restart = Some((cmd, Some(now + grace)));
+                // Checked: the manifest bounds restart_grace, and a deadline past the
+                // clock's end must not panic the supervisor (the command would be gone).
+                let kill_at = now
+                    .checked_add(grace)
+                    .or_else(|| now.checked_add(crate::manifest::MAX_DURATION));
+                restart = Some((cmd, kill_at));
             }
             Some(Action::Signal(sig)) => {
                 unsafe { libc::kill(target(child), sig as c_int) };

@@ -215,7 +215,13 @@ pub fn file_problems(report: &Report) -> Vec<(usize, String)> {
         {
             out.push((
                 i,
-                ["inject.file ", &path.display().to_string(), ": ", &e].concat(),
+                [
+                    "inject.file ",
+                    &crate::shown::path(&path).to_string(),
+                    ": ",
+                    &e,
+                ]
+                .concat(),
             ));
         }
     }
@@ -237,7 +243,7 @@ fn targets<'r>(report: &'r Report) -> impl Iterator<Item = (&'r str, &'r Path, &
 fn failed(secret: &str, path: &Path, why: &str) -> String {
     format!(
         "{secret}: cannot write inject.file {}: {why}",
-        path.display()
+        crate::shown::path(&path)
     )
 }
 
@@ -259,12 +265,12 @@ fn closed(dir: &walk::Dir) -> Result<(), String> {
         Guard::Sticky => Err(format!(
             "{} can be written by others (sticky, like /tmp); an inject.file goes into a \
              directory only root (or sesame's own user) can write",
-            dir.path.display()
+            crate::shown::path(&dir.path)
         )),
         Guard::Open(why) => Err(format!(
             "{} {why}; an inject.file goes into a directory only root (or sesame's own \
              user) can write",
-            dir.path.display()
+            crate::shown::path(&dir.path)
         )),
     }
 }
@@ -293,11 +299,15 @@ fn probe(path: &Path, trust: &Trust) -> Result<(), String> {
                     closed(&d)?;
                     replaceable(&d, name)?;
                 } else if let Guard::Open(why) = &d.guard {
-                    return Err(format!("{} {why}", d.path.display()));
+                    return Err(format!("{} {why}", crate::shown::path(&d.path)));
                 }
                 return match faccessat(&d.fd, ".", AccessFlags::W_OK, AtFlags::empty()) {
                     Ok(()) => Ok(()),
-                    Err(e) => Err(format!("{}: {}", d.path.display(), e.desc().to_lowercase())),
+                    Err(e) => Err(format!(
+                        "{}: {}",
+                        crate::shown::path(&d.path),
+                        e.desc().to_lowercase()
+                    )),
                 };
             }
             Err(WalkError::NotFound) => match existing.parent() {

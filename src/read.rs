@@ -184,7 +184,9 @@ fn libc_flags() -> i32 {
 fn read_bounded(file: &mut File, expected: u64, max: u64) -> Result<Zeroizing<Vec<u8>>, ReadError> {
     // One byte more than expected, so that a file that did not grow is read in one
     // buffer and its end is seen without a second allocation.
-    let mut cap = (expected.min(max) + 1) as usize;
+    // Saturating: `max` may be `u64::MAX` (the manifest bounds max_file_size, but this
+    // reader is also given other limits).
+    let mut cap = usize::try_from(expected.min(max).saturating_add(1)).unwrap_or(usize::MAX);
     let mut buf = Zeroizing::new(vec![0u8; cap]);
     let mut len = 0;
     loop {
@@ -192,7 +194,8 @@ fn read_bounded(file: &mut File, expected: u64, max: u64) -> Result<Zeroizing<Ve
             if len as u64 > max {
                 return Err(ReadError::TooLarge { max });
             }
-            cap = (cap as u64 * 2).min(max + 1) as usize;
+            cap = usize::try_from((cap as u64).saturating_mul(2).min(max.saturating_add(1)))
+                .unwrap_or(usize::MAX);
             let mut bigger = Zeroizing::new(vec![0u8; cap]);
             bigger[..len].copy_from_slice(&buf[..len]);
             buf = bigger;

@@ -10,6 +10,7 @@ use crate::json_field::{self, PickError};
 use crate::manifest::{AwsLocation, SecretSpec, Source, Trim};
 use crate::read::{CloseBatch, ReadError, read_capped_open};
 use crate::secret::Secret;
+use crate::shown;
 use std::borrow::Cow;
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
@@ -55,8 +56,8 @@ impl Origin {
 impl std::fmt::Display for Origin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Origin::FileEnv { var, path } => write!(f, "file {} (${var})", path.display()),
-            Origin::File { path } => write!(f, "file {}", path.display()),
+            Origin::FileEnv { var, path } => write!(f, "file {} (${var})", shown::path(path)),
+            Origin::File { path } => write!(f, "file {}", shown::path(path)),
             Origin::Env { var } => write!(f, "env {var}"),
             Origin::Aws(loc) => loc.fmt(f),
             Origin::Default => f.write_str("default"),
@@ -348,7 +349,7 @@ fn from_file_env(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Opt
     let path = Path::new(path);
     let (outcome, found) = match read_file(path, ctx, spec) {
         Ok((value, meta)) => {
-            let found = ["used (", &path.to_string_lossy(), ")", &key_note(spec)].concat();
+            let found = ["used (", &shown::path(path).to_cow(), ")", &key_note(spec)].concat();
             let origin = Origin::FileEnv {
                 var: var.to_owned(),
                 path: path.to_path_buf(),
@@ -364,7 +365,13 @@ fn from_file_env(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Opt
             )
         }
         Err(why) => {
-            let why = format!("${var} names {}: {why}", path.display());
+            let why = if looks_like_a_path(path) {
+                format!("${var} names {}: {why}", shown::path(path))
+            } else {
+                format!(
+                    "${var} does not name an existing file, nor one in an existing directory (its value is not shown: it may be a secret put there by mistake)"
+                )
+            };
             (Outcome::Failed(why.clone()), why)
         }
     };
@@ -375,12 +382,29 @@ fn from_file_env(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Opt
     Some(outcome)
 }
 
+/// Whether an `X_FILE` value that could not be read may be shown in a message: only when
+/// it is a path, not a value put into `X_FILE` by mistake. It is one when it names
+/// something that exists, or when it is absolute and its directory (other than `/`)
+/// exists: a mistyped `/run/secrets/db_pasword` is shown, `hunter2`, `s3cr3t/+x==` or
+/// `/hunter2` are not. A relative path to nothing is not shown either.
+fn looks_like_a_path(path: &Path) -> bool {
+    const PATH_MAX: usize = 4096;
+    if path.as_os_str().len() > PATH_MAX {
+        return false;
+    }
+    path.symlink_metadata().is_ok()
+        || path.is_absolute()
+            && path
+                .parent()
+                .is_some_and(|d| d != Path::new("/") && d.is_dir())
+}
+
 /// The `file` source: candidates in the secrets directory, environment subdirectory
 /// first. An absent candidate falls through; any other failure stops the search.
 fn from_dir(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Option<Outcome> {
     // Each path is built only when the ones before it were not there.
     for path in file_candidates(spec, ctx) {
-        let place = path.to_string_lossy().into_owned();
+        let place = shown::path(&path).to_cow().into_owned();
         let (outcome, found) = match read_file(&path, ctx, spec) {
             Err(FileError::Read(ReadError::NotFound)) => {
                 looks.push(Look {

@@ -286,13 +286,13 @@ fn resolve_files(
     if let (None, Ident::Name(name)) = (&passwd, &spec.user) {
         return Err(format!(
             "unknown user {name:?}: {} does not exist",
-            passwd_path.display()
+            crate::shown::path(passwd_path)
         ));
     }
     if let (None, Some(Ident::Name(name))) = (&group, &spec.group) {
         return Err(format!(
             "unknown group {name:?}: {} does not exist",
-            group_path.display()
+            crate::shown::path(group_path)
         ));
     }
     resolve(
@@ -318,7 +318,7 @@ fn read_table(path: &Path) -> Result<Option<String>, String> {
                 .join("\n"),
         )),
         Err(crate::read::ReadError::NotFound) => Ok(None),
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        Err(e) => Err(format!("cannot read {}: {e}", crate::shown::path(path))),
     }
 }
 

@@ -201,10 +201,19 @@ pub fn check_rules(value: &str, rules: &Rules) -> Vec<String> {
             "too long: {chars} characters, allows at most {max}"
         ));
     }
-    if let Some((source, re)) = &rules.pattern
-        && !re.is_match(value)
-    {
-        out.push(format!("does not match pattern {source:?}"));
+    if let Some(p) = &rules.pattern {
+        // Matching costs the pattern's size times the value's length: a value longer
+        // than the pattern's bound fails unmatched (manifest::PATTERN_BOUNDS).
+        if value.len() > p.max_len {
+            out.push(format!(
+                "too long to match against pattern {:?}: {} bytes, a pattern this complex is matched against at most {}",
+                p.source,
+                value.len(),
+                p.max_len
+            ));
+        } else if !p.regex.is_match(value) {
+            out.push(format!("does not match pattern {:?}", p.source));
+        }
     }
     if let Some(format) = rules.format {
         match format.check(value) {

@@ -114,11 +114,16 @@ impl fmt::Display for WalkError {
                 f,
                 "{} {why}; sesame does not go through what someone other than root \
                  (or its own user) can change",
-                path.display()
+                crate::shown::path(&path)
             ),
             WalkError::TooManyLinks => f.write_str("too many levels of symbolic links"),
             WalkError::Os { path, errno } => {
-                write!(f, "{}: {}", path.display(), errno.desc().to_lowercase())
+                write!(
+                    f,
+                    "{}: {}",
+                    crate::shown::path(&path),
+                    errno.desc().to_lowercase()
+                )
             }
         }
     }
@@ -349,7 +354,7 @@ impl<'t> Walk<'t> {
                 why: format!(
                     "is owned by uid {} in {}, which others can write",
                     st.st_uid,
-                    dir.path.display()
+                    crate::shown::path(&dir.path)
                 ),
             }),
             Guard::Sticky if is(st, SFlag::S_IFREG) && st.st_nlink > 1 => {
@@ -358,7 +363,7 @@ impl<'t> Walk<'t> {
                     why: format!(
                         "has {} hard links in {}, which others can write",
                         st.st_nlink,
-                        dir.path.display()
+                        crate::shown::path(&dir.path)
                     ),
                 })
             }

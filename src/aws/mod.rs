@@ -196,7 +196,10 @@ impl Http {
         Http {
             agent: base(true),
             local: base(false),
-            deadline: Instant::now() + timeout,
+            // Checked: the manifest bounds remote_timeout; never panic on the clock.
+            deadline: Instant::now()
+                .checked_add(timeout)
+                .unwrap_or_else(|| Instant::now() + crate::manifest::MAX_DURATION),
             timeout,
         }
     }
@@ -398,7 +401,7 @@ fn root_certs() -> ureq::tls::RootCerts {
             tracing::debug!(
                 "aws: {} CA certificates from {}",
                 certs.len(),
-                path.display()
+                crate::shown::path(&path)
             );
             return ureq::tls::RootCerts::new_with_certs(&certs);
         }
