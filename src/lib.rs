@@ -3,11 +3,14 @@
 //! The data flows one way, one module a stage:
 //!
 //! ```text
-//! cli + settings ─▶ manifest ─▶ resolve ─▶ validate ─▶ inject ─▶ launch (exec)
-//!                                  │           │                 └▶ init (supervise,
-//!                                  │           └▶ check (report)       + watch)
-//!                                  └▶ generate (create what does not resolve)
+//! cli + settings ─▶ manifest ─▶ plan ─▶ resolve ─▶ validate ─▶ inject ─▶ launch (exec)
+//!                                          │           │                 └▶ init (supervise,
+//!                                          │           └▶ check (report)       + watch)
+//!                                          └▶ generate (create what does not resolve)
 //! ```
+//!
+//! `plan` is built once from the settings and the manifest (which secrets, where, how
+//! judged); the start and every `--watch` reload use the same one.
 //!
 //! `read` opens files that may be FIFOs, devices or worse; `walk` walks a path for root
 //! one component at a time, refusing what someone else could have changed; `secret` is
@@ -30,6 +33,7 @@ pub mod json_field;
 pub mod launch;
 pub mod log;
 pub mod manifest;
+pub mod plan;
 pub mod read;
 pub mod resolve;
 pub mod secret;
@@ -46,10 +50,9 @@ use cli::{Action, Cli};
 use env::Environment;
 use error::{Error, exit};
 use manifest::Manifest;
-use resolve::{Context, Outcome};
+use plan::Plan;
+use resolve::Outcome;
 use settings::{InitMode, Settings};
-use std::path::PathBuf;
-use std::time::SystemTime;
 use validate::{Report, Severity};
 
 /// Every `(first, later)` pair of indices of `items` whose `key` is the same (and not
@@ -187,7 +190,7 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
         let _ = std::io::stdout().write_all(manifest::SCHEMA.as_bytes());
         return Ok(exit::OK);
     }
-    let command = match (&cli.action, cli.command()) {
+    let command = match (&cli.action, cli.command_line()) {
         (Some(_), _) => None,
         (None, Some(argv)) => Some(argv),
         (None, None) => {
@@ -198,23 +201,15 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
         }
     };
     let manifest = load_manifest(settings)?;
-    if let (Some(e), Some(known)) = (&settings.environment, &manifest.environments)
-        && !known.contains(e)
-    {
-        return Err(Error::Manifest(format!(
-            "environment {e:?} is not one of the manifest's environments ({})",
-            known.join(", ")
-        )));
-    }
-    let specs = all_specs(settings, &manifest, &env);
-    let ctx = context(settings, &manifest, &env);
-    let resolved = resolve::resolve_all(&specs, &ctx);
+    let plan = Plan::new(settings, &manifest, &env)?;
+    let ctx = plan.context(&env);
+    let resolved = resolve::resolve_all(&plan.specs, &ctx);
     #[cfg(debug_assertions)]
     fault_injection::panic_if_asked(&env, &resolved);
     if let Some(Action::Generate(args)) = &cli.action {
         return generate::run(args, &resolved, &ctx.secrets_dir);
     }
-    let mut report = validate::validate(resolved, &validate_options(settings, &manifest));
+    let mut report = validate::validate(resolved, &plan.validate_options());
 
     if let Some(Action::Check(args)) = &cli.action {
         // What the launch would refuse besides the secrets, all of it, writing nothing:
@@ -248,56 +243,17 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
     let ready = launch(
         settings,
         &manifest,
+        &plan,
         env,
         report,
         command.unwrap_or_default(),
     )?;
     // From here on the values live in `cmd` only: the manifest's `default:` values go
-    // (zeroed) before a supervisor runs for the command's lifetime.
-    drop(specs);
+    // (zeroed) before a supervisor runs for the command's lifetime, and the plan with
+    // them (its specs are the manifest's, or copies of them with --file-env).
+    drop(plan);
     drop(manifest);
     start(settings, ready)
-}
-
-/// The manifest's secrets, plus the `X_FILE` variables `--file-env` expands.
-/// Borrowed when there are no extras: cloning every spec costs memory at N=1000.
-fn all_specs<'m>(
-    settings: &Settings,
-    manifest: &'m Manifest,
-    env: &Environment,
-) -> std::borrow::Cow<'m, [manifest::SecretSpec]> {
-    let extra = file_env::specs(&settings.file_env, manifest, env);
-    if extra.is_empty() {
-        std::borrow::Cow::Borrowed(&manifest.secrets)
-    } else {
-        std::borrow::Cow::Owned(manifest.secrets.iter().cloned().chain(extra).collect())
-    }
-}
-
-/// Where and how secrets are looked for: command line, then manifest, then default.
-fn context<'a>(settings: &'a Settings, manifest: &Manifest, env: &'a Environment) -> Context<'a> {
-    Context {
-        secrets_dir: settings
-            .secrets_dir
-            .clone()
-            .or_else(|| manifest.secrets_dir.clone())
-            .unwrap_or_else(|| PathBuf::from(settings::DEFAULT_SECRETS_DIR)),
-        environment: settings.environment.as_deref(),
-        env,
-        max_file_size: manifest.max_file_size,
-        remote_timeout: manifest.remote_timeout,
-        closes: Default::default(),
-        trust: settings.user.is_some().then(walk::Trust::current),
-    }
-}
-
-fn validate_options<'a>(settings: &'a Settings, manifest: &Manifest) -> validate::Options<'a> {
-    validate::Options {
-        environment: settings.environment.as_deref(),
-        strict: settings.strict,
-        max_mode: manifest.max_mode,
-        now: SystemTime::now(),
-    }
 }
 
 /// Injects the secrets and starts the command (SPEC §5.1–5.3), in this order:
@@ -312,6 +268,7 @@ fn validate_options<'a>(settings: &'a Settings, manifest: &Manifest) -> validate
 fn launch(
     settings: &Settings,
     manifest: &Manifest,
+    plan: &Plan,
     env: Environment,
     report: Report,
     argv: &[std::ffi::OsString],
@@ -331,10 +288,10 @@ fn launch(
     if settings.watch {
         // The supervisor stays as it is (root, with --user) so that it can read
         // root-only secrets again when they rotate; the child drops after the fork.
-        let dirs = watched_dirs(settings, manifest, &env, &report);
+        let dirs = plan.watched_dirs(&report);
         let current = watch::fingerprints(&report);
         drop(report);
-        let reload = Box::new(|| reload(settings, manifest, &env, argv, identity.as_ref()));
+        let reload = Box::new(|| reload(settings, manifest, plan, &env, argv, identity.as_ref()));
         let watcher = watch::Watch::new(
             &dirs,
             current,
@@ -424,20 +381,16 @@ fn command_for(
     launch::Command::new(argv, child_env)
 }
 
-/// `--watch`: resolve and validate everything again, as at start.
+/// `--watch`: resolve and validate everything again, with the plan of the start.
 fn reload(
     settings: &Settings,
     manifest: &Manifest,
+    plan: &Plan,
     env: &Environment,
     argv: &[std::ffi::OsString],
     identity: Option<&user::Identity>,
 ) -> watch::Reload {
-    let specs = all_specs(settings, manifest, env);
-    let ctx = context(settings, manifest, env);
-    let report = validate::validate(
-        resolve::resolve_all(&specs, &ctx),
-        &validate_options(settings, manifest),
-    );
+    let report = plan.recheck(env);
     log_findings(&report);
     if report.errors > 0 {
         return watch::Reload::Invalid;
@@ -449,32 +402,6 @@ fn reload(
             watch::Reload::Invalid
         }
     }
-}
-
-/// The directories `--watch` follows: the secrets directory (and the environment's
-/// subdirectory) and the directory of every file a value came from.
-fn watched_dirs(
-    settings: &Settings,
-    manifest: &Manifest,
-    env: &Environment,
-    report: &Report,
-) -> Vec<PathBuf> {
-    let ctx = context(settings, manifest, env);
-    let mut dirs = vec![ctx.secrets_dir.clone()];
-    if let Some(e) = ctx.environment {
-        dirs.push(ctx.secrets_dir.join(e));
-    }
-    for v in &report.verdicts {
-        if let resolve::Outcome::Found(f) = &v.resolved.outcome
-            && let Some(dir) = f.origin.path().and_then(|p| p.parent())
-        {
-            dirs.push(dir.to_path_buf());
-        }
-    }
-    dirs.sort();
-    dirs.dedup();
-    dirs.retain(|d| d.is_dir());
-    dirs
 }
 
 /// The identity `--user SPEC` names, or why sesame must not start (exit 77). Being
