@@ -323,7 +323,7 @@ fn probe(path: &Path, trust: &Trust) -> Result<(), String> {
 struct Staged {
     secret: String,
     target: std::path::PathBuf,
-    dir: OwnedFd,
+    dir: std::rc::Rc<OwnedFd>,
     tmp: OsString,
     name: OsString,
     created: Vec<walk::Created>,
@@ -371,7 +371,7 @@ fn stage(
         target: path.to_path_buf(),
         tmp: OsString::new(),
         name: name.to_owned(),
-        dir: dir.fd.try_clone().map_err(|e| e.to_string())?,
+        dir: std::rc::Rc::clone(&dir.fd),
         created,
     };
     let checked = closed(&dir).and_then(|()| replaceable(&dir, name));

@@ -1995,6 +1995,12 @@ mod tests {
         assert_eq!(parse_size("512KiB"), Some(512 << 10));
         assert_eq!(parse_size("100"), Some(100));
         assert_eq!(parse_size("1GB"), None);
+        // Too many digits saturate, so that the bound (not "not a size") is reported.
+        assert_eq!(parse_size("99999999999999999999999 MiB"), Some(u64::MAX));
+        assert_eq!(
+            parse_duration("99999999999999999999h"),
+            Some(Duration::from_secs(u64::MAX))
+        );
         assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
         assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
         let m =
@@ -2003,6 +2009,20 @@ mod tests {
         assert_eq!(m.max_file_size, 2048);
         let e = parse("version: 1\nmax_mode: 0640\nsecrets: {}\n").unwrap_err();
         assert!(e.contains("quoted octal"), "{e}");
+    }
+
+    #[test]
+    fn a_pattern_is_compiled_with_the_smallest_bound_it_fits() {
+        let small = compile_pattern("[a-f0-9]{64}").unwrap();
+        assert_eq!(small.max_len, 256 << 10);
+        let larger = compile_pattern("(?:.*a){100}").unwrap();
+        assert_eq!(larger.max_len, 64 << 10);
+        let largest = compile_pattern("(?:.*a){200}").unwrap();
+        assert_eq!(largest.max_len, 16 << 10);
+        let e = compile_pattern("(?:[a-z]{1,50}){1,50}").unwrap_err();
+        assert!(e.starts_with("too complex"), "{e}");
+        let e = compile_pattern("([a-z").unwrap_err();
+        assert!(e.starts_with("not a valid regular expression"), "{e}");
     }
 
     #[test]

@@ -86,7 +86,7 @@ impl<'m> Plan<'m> {
             max_file_size: self.max_file_size,
             remote_timeout: self.remote_timeout,
             closes: Default::default(),
-            trust: self.trust,
+            confined: self.trust.map(walk::Confined::new),
         }
     }
 

@@ -9,7 +9,7 @@
 //! and never reallocated behind its own back (a grown `Vec` would leave a copy of the
 //! old bytes in freed memory).
 
-use crate::walk::{self, Trust, WalkError};
+use crate::walk::{Confined, WalkError};
 use nix::errno::Errno;
 use std::fmt;
 use std::fs::{File, Metadata};
@@ -92,23 +92,23 @@ pub fn read_capped(path: &Path, max: u64) -> Result<(Zeroizing<Vec<u8>>, Metadat
 }
 
 /// [`read_capped`], and the file still open, for a caller that closes many files at
-/// once ([`CloseBatch`]). With `trust`, the path is walked by [`crate::walk`]'s rules
-/// (for a root that reads on behalf of a `--user`): a link or directory on the way
-/// that someone else could have changed is an error, not followed.
+/// once ([`CloseBatch`]). With `confined`, the path is walked by [`crate::walk`]'s
+/// rules (for a root that reads on behalf of a `--user`): a link or directory on the
+/// way that someone else could have changed is an error, not followed.
 pub fn read_capped_open(
     path: &Path,
     max: u64,
-    trust: Option<&Trust>,
+    confined: Option<&Confined>,
 ) -> Result<(Zeroizing<Vec<u8>>, Metadata, File), ReadError> {
     // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
     // O_NOCTTY: a terminal device must not become sesame's controlling terminal.
-    let mut file = match trust {
+    let mut file = match confined {
         None => std::fs::OpenOptions::new()
             .read(true)
             .custom_flags(libc_flags())
             .open(path)
             .map_err(|e| open_error(path, e))?,
-        Some(trust) => walk::open_file(path, trust).map_err(|e| match e {
+        Some(confined) => confined.open_file(path).map_err(|e| match e {
             WalkError::NotFound => ReadError::NotFound,
             WalkError::TooManyLinks => ReadError::Io(Errno::ELOOP.into()),
             WalkError::Os { errno, .. } => open_error(path, errno.into()),

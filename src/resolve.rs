@@ -144,7 +144,7 @@ pub struct Context<'a> {
     /// Set when sesame reads for a less privileged program (`--user`): every path is
     /// then walked by [`crate::walk`]'s rules, so a link or directory someone else could
     /// have planted on the way is an error instead of a way to root-only files.
-    pub trust: Option<crate::walk::Trust>,
+    pub confined: Option<crate::walk::Confined>,
 }
 
 /// What a remote store said about one location.
@@ -564,8 +564,8 @@ fn read_file(
 
 /// A file's text: read safely, capped, trimmed, UTF-8 without NUL.
 fn read_text(path: &Path, ctx: &Context, trim: Trim) -> Result<(Secret, Metadata), FileError> {
-    let (mut bytes, meta, file) =
-        read_capped_open(path, ctx.max_file_size, ctx.trust.as_ref()).map_err(FileError::Read)?;
+    let (mut bytes, meta, file) = read_capped_open(path, ctx.max_file_size, ctx.confined.as_ref())
+        .map_err(FileError::Read)?;
     ctx.closes.defer(file);
     let keep = trimmed_len(&bytes, trim);
     let start = if trim == Trim::Whitespace {

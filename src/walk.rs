@@ -31,6 +31,7 @@ use nix::errno::Errno;
 use nix::fcntl::{OFlag, openat, readlinkat};
 use nix::sys::stat::{FileStat, Mode, SFlag, fchmod, fstat, fstatat, mkdirat};
 use nix::unistd::{UnlinkatFlags, unlinkat};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
@@ -38,6 +39,7 @@ use std::fs::File;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 
 /// The most symbolic links one path may go through (the kernel's own limit is 40).
 pub const MAX_LINKS: usize = 40;
@@ -94,7 +96,7 @@ pub enum Guard {
 }
 
 /// Why a walk stopped.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum WalkError {
     /// A component does not exist (or is not a directory where one was needed).
     NotFound,
@@ -130,10 +132,11 @@ impl fmt::Display for WalkError {
 }
 
 /// An open, checked directory.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Dir {
-    /// An `O_PATH` descriptor: enough for every `*at` call, whatever the mode.
-    pub fd: OwnedFd,
+    /// An `O_PATH` descriptor: enough for every `*at` call, whatever the mode. Shared,
+    /// so that a walk can be copied without a system call ([`Confined`]).
+    pub fd: Rc<OwnedFd>,
     /// The path it was reached by, links resolved (for messages).
     pub path: PathBuf,
     pub guard: Guard,
@@ -142,7 +145,7 @@ pub struct Dir {
 /// A directory the walk created, to be removed again when what it was made for fails.
 #[derive(Debug)]
 pub struct Created {
-    parent: OwnedFd,
+    parent: Rc<OwnedFd>,
     name: OsString,
 }
 
@@ -184,45 +187,7 @@ pub fn open_dir(
 /// Opens the file `path` for reading (`O_NONBLOCK`, `O_NOCTTY`, close-on-exec), after
 /// a walk by the rules of the module. The caller checks what kind of file it is.
 pub fn open_file(path: &Path, trust: &Trust) -> Result<File, WalkError> {
-    let mut walk = Walk::start(path, trust)?;
-    let mut none = Vec::new();
-    while let Some(name) = walk.next_name() {
-        if !walk.todo.is_empty() {
-            walk.enter(&name, Missing::NotFound, &mut none)?;
-            continue;
-        }
-        let dir = walk.dir();
-        let flags = OFlag::O_RDONLY
-            | OFlag::O_NONBLOCK
-            | OFlag::O_NOCTTY
-            | OFlag::O_NOFOLLOW
-            | OFlag::O_CLOEXEC;
-        match openat(&dir.fd, name.as_os_str(), flags, Mode::empty()) {
-            Ok(fd) => {
-                let path = dir.path.join(&name);
-                let st = fstat(&fd).map_err(|errno| WalkError::Os {
-                    path: path.clone(),
-                    errno,
-                })?;
-                walk.admit(&path, &st)?;
-                return Ok(File::from(fd));
-            }
-            // O_NOFOLLOW on a link: follow it if it may be followed.
-            Err(Errno::ELOOP) => walk.follow(&name)?,
-            Err(Errno::ENOENT | Errno::ENOTDIR) => return Err(WalkError::NotFound),
-            Err(errno) => {
-                return Err(WalkError::Os {
-                    path: dir.path.join(&name),
-                    errno,
-                });
-            }
-        }
-    }
-    // The path named a directory (`/`, or one ending in `..`).
-    Err(WalkError::Os {
-        path: walk.dir().path.clone(),
-        errno: Errno::EISDIR,
-    })
+    Walk::start(path, trust)?.open_file()
 }
 
 /// Checks that the file `path` is reached by the rules of the module and that only a
@@ -247,6 +212,61 @@ pub fn check_unchangeable(path: &Path, trust: &Trust) -> Result<(), WalkError> {
         path: path.to_path_buf(),
         why,
     })
+}
+
+/// How a walk to a directory ended: every directory from `/` to it, or why not.
+type Walked = Result<Vec<Dir>, WalkError>;
+
+/// Reading many files for a `--user`: the trust, and the directories already walked,
+/// so that a thousand secrets in one secrets directory cost one walk to it, not a
+/// thousand. A directory's check holds for as long as sesame runs: only its trusted
+/// owner could change what the check looked at.
+#[derive(Debug)]
+pub struct Confined {
+    trust: Trust,
+    /// The last few parent directories asked for, as given, and how their walk ended.
+    walked: RefCell<Vec<(PathBuf, Walked)>>,
+}
+
+impl Confined {
+    /// How many directories are remembered: the secrets directory, the environment's,
+    /// and a few of `X_FILE`s.
+    const KEEP: usize = 8;
+
+    pub fn new(trust: Trust) -> Confined {
+        Confined {
+            trust,
+            walked: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// [`open_file`], reusing the walk to `path`'s directory when it was done before.
+    pub fn open_file(&self, path: &Path) -> Result<File, WalkError> {
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return open_file(path, &self.trust);
+        };
+        let mut walked = self.walked.borrow_mut();
+        let known = walked.iter().position(|(p, _)| p == parent);
+        let stack = match known {
+            Some(i) => walked[i].1.clone(),
+            None => {
+                let stack = Walk::start(parent, &self.trust).and_then(Walk::into_dirs);
+                if walked.len() == Self::KEEP {
+                    drop(walked.remove(0));
+                }
+                walked.push((parent.to_path_buf(), stack.clone()));
+                stack
+            }
+        }?;
+        drop(walked);
+        let walk = Walk {
+            trust: &self.trust,
+            stack,
+            todo: VecDeque::from([name.to_owned()]),
+            links: 0,
+        };
+        walk.open_file()
+    }
 }
 
 /// The state of one walk: the directories entered (for `..`), the names still to go,
@@ -300,7 +320,7 @@ impl<'t> Walk<'t> {
         })?;
         self.stack.clear();
         self.stack.push(Dir {
-            fd,
+            fd: Rc::new(fd),
             path: root,
             guard: self.trust.guard(&st),
         });
@@ -338,6 +358,61 @@ impl<'t> Walk<'t> {
 
     fn into_dir(mut self) -> Dir {
         self.stack.pop().expect("the walk starts at /")
+    }
+
+    /// Walks the rest of the path as directories (nothing created): the whole stack.
+    fn into_dirs(mut self) -> Result<Vec<Dir>, WalkError> {
+        let mut none = Vec::new();
+        while let Some(name) = self.next_name() {
+            self.enter(&name, Missing::NotFound, &mut none)?;
+        }
+        Ok(self.stack)
+    }
+
+    /// Walks the rest of the path and opens its last component for reading.
+    fn open_file(mut self) -> Result<File, WalkError> {
+        let walk = &mut self;
+        let mut none = Vec::new();
+        while let Some(name) = walk.next_name() {
+            if !walk.todo.is_empty() {
+                walk.enter(&name, Missing::NotFound, &mut none)?;
+                continue;
+            }
+            let dir = walk.dir();
+            let flags = OFlag::O_RDONLY
+                | OFlag::O_NONBLOCK
+                | OFlag::O_NOCTTY
+                | OFlag::O_NOFOLLOW
+                | OFlag::O_CLOEXEC;
+            match openat(&dir.fd, name.as_os_str(), flags, Mode::empty()) {
+                // Anything in a closed directory was put there by a trusted owner: no
+                // need to look at it here (the caller's `fstat` says what it is).
+                Ok(fd) if dir.guard == Guard::Closed => return Ok(File::from(fd)),
+                Ok(fd) => {
+                    let path = dir.path.join(&name);
+                    let st = fstat(&fd).map_err(|errno| WalkError::Os {
+                        path: path.clone(),
+                        errno,
+                    })?;
+                    walk.admit(&path, &st)?;
+                    return Ok(File::from(fd));
+                }
+                // O_NOFOLLOW on a link: follow it if it may be followed.
+                Err(Errno::ELOOP) => walk.follow(&name)?,
+                Err(Errno::ENOENT | Errno::ENOTDIR) => return Err(WalkError::NotFound),
+                Err(errno) => {
+                    return Err(WalkError::Os {
+                        path: dir.path.join(&name),
+                        errno,
+                    });
+                }
+            }
+        }
+        // The path named a directory (`/`, or one ending in `..`).
+        Err(WalkError::Os {
+            path: walk.dir().path.clone(),
+            errno: Errno::EISDIR,
+        })
     }
 
     /// Whether `path`, with status `st`, found in the current directory, may be used.
@@ -390,7 +465,11 @@ impl<'t> Walk<'t> {
                 let st = fstat(&fd).map_err(os)?;
                 self.admit(&path, &st)?;
                 let guard = self.trust.guard(&st);
-                self.stack.push(Dir { fd, path, guard });
+                self.stack.push(Dir {
+                    fd: Rc::new(fd),
+                    path,
+                    guard,
+                });
                 Ok(())
             }
             // A link (O_PATH|O_NOFOLLOW|O_DIRECTORY on a link says ENOTDIR), or a file.
@@ -443,12 +522,8 @@ impl<'t> Walk<'t> {
             }
             Err(errno) => return Err(os(errno)),
         }
-        let parent = dir
-            .fd
-            .try_clone()
-            .map_err(|e| os(Errno::from_raw(e.raw_os_error().unwrap_or(0))))?;
         created.push(Created {
-            parent,
+            parent: Rc::clone(&dir.fd),
             name: name.to_owned(),
         });
         // Opened for reading (not O_PATH) so that fchmod works on it; as its maker
@@ -464,7 +539,11 @@ impl<'t> Walk<'t> {
         let st = fstat(&fd).map_err(os)?;
         self.admit(&path, &st)?;
         let guard = self.trust.guard(&st);
-        self.stack.push(Dir { fd, path, guard });
+        self.stack.push(Dir {
+            fd: Rc::new(fd),
+            path,
+            guard,
+        });
         Ok(())
     }
 
@@ -609,6 +688,48 @@ mod tests {
         std::fs::write(t.path().join("x/s"), b"x").unwrap();
         symlink(t.path().join("x/y"), t.path().join("l")).unwrap();
         assert!(open_file(&t.path().join("l/../s"), &Trust::current()).is_ok());
+    }
+
+    #[test]
+    fn confined_reads_reuse_a_walk_and_give_the_same_answers() {
+        let t = tree();
+        let closed = t.path().join("closed");
+        let open = t.path().join("open");
+        for d in [&closed, &open] {
+            std::fs::create_dir(d).unwrap();
+            std::fs::write(d.join("a"), b"x").unwrap();
+            std::fs::write(d.join("b"), b"x").unwrap();
+        }
+        chmod(&open, 0o777);
+        symlink("a", closed.join("l")).unwrap();
+        let c = Confined::new(Trust::current());
+        for _ in 0..2 {
+            for name in ["a", "b", "l"] {
+                assert!(c.open_file(&closed.join(name)).is_ok(), "{name}");
+            }
+            assert!(matches!(
+                c.open_file(&closed.join("nope")),
+                Err(WalkError::NotFound)
+            ));
+            assert!(matches!(
+                c.open_file(&t.path().join("missing/a")),
+                Err(WalkError::NotFound)
+            ));
+            for name in ["a", "b"] {
+                assert!(matches!(
+                    c.open_file(&open.join(name)),
+                    Err(WalkError::Untrusted { .. })
+                ));
+            }
+        }
+        // More directories than it keeps: still right.
+        for i in 0..(Confined::KEEP + 2) {
+            let d = t.path().join(format!("d{i}"));
+            std::fs::create_dir(&d).unwrap();
+            std::fs::write(d.join("s"), b"x").unwrap();
+            assert!(c.open_file(&d.join("s")).is_ok());
+        }
+        assert!(c.open_file(&closed.join("a")).is_ok());
     }
 
     #[test]
