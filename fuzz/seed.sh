@@ -4,9 +4,9 @@
 #   cd fuzz && ./seed.sh && cargo +nightly fuzz run -O manifest corpus/manifest -- -max_total_time=600
 set -eu
 cd "$(dirname "$0")"
-mkdir -p corpus/manifest corpus/formats corpus/passwd corpus/user_spec corpus/yaml_differential
+mkdir -p corpus/manifest corpus/formats corpus/passwd corpus/user_spec
 cp ../manifest.example.yaml corpus/manifest/example
-find ../examples -name 'manifest*.yaml' | while read -r f; do
+find ../examples ../tests/fixtures -name '*.yaml' | while read -r f; do
     cp "$f" "corpus/manifest/$(echo "$f" | tr '/.' '__')"
 done
 # formats: the first byte picks the format (index into Format::ALL).
@@ -25,22 +25,4 @@ printf '\010{"a": [1, 2.5, null]}' > corpus/formats/json
 # passwd: first line the --user spec, then passwd, then a form feed and group.
 printf 'app:app\nroot:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n\014root:x:0:\napp:x:1000:\nextra:x:2000:app\n' > corpus/passwd/seed
 printf 'nobody:nogroup' > corpus/user_spec/seed
-# yaml_differential: every YAML file of the repository, the manifest seeds and
-# regressions, and the CORPUS strings of src/yaml.rs's tests (extracted if python3 is there).
-find ../examples ../tests/fixtures ../manifest.example.yaml -name '*.yaml' -o -name '*.yml' | while read -r f; do
-    cp "$f" "corpus/yaml_differential/$(echo "$f" | tr '/.' '__')"
-done
-cp corpus/manifest/* regressions/manifest/* corpus/yaml_differential/
-if command -v python3 >/dev/null; then
-    python3 - <<'PY'
-import ast, re
-src = open("../src/yaml.rs", encoding="utf-8").read()
-body = src[src.index("const CORPUS"):]
-body = body[body.index("[") + 1:body.index("];")]
-for i, lit in enumerate(re.findall(r'"(?:[^"\\]|\\.)*"', body, re.S)):
-    # Rust's escapes in these literals (\n \t \\ \" \u{..}) read the same in Python.
-    text = ast.literal_eval(re.sub(r"\\u\{([0-9a-fA-F]+)\}", lambda m: "\\U%08x" % int(m[1], 16), lit))
-    open("corpus/yaml_differential/unit%02d" % i, "w", encoding="utf-8").write(text)
-PY
-fi
 echo "seeded: $(ls corpus/* | wc -l) files"

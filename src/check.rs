@@ -73,7 +73,9 @@ fn source<'v>(v: &'v Verdict) -> Cow<'v, str> {
         Outcome::Found(Found {
             origin: Origin::File { path },
             ..
-        }) => ["file ", &path.to_string_lossy()].concat().into(),
+        }) => ["file ", &crate::shown::path(path).to_cow()]
+            .concat()
+            .into(),
         Outcome::Found(f) => f.origin.to_string().into(),
         _ => "-".into(),
     }
@@ -121,7 +123,7 @@ fn table(report: &Report, unused: &[PathBuf], colour: bool) -> String {
         rows.push([
             "-".into(),
             "unused".into(),
-            format!("file {}", p.display()).into(),
+            format!("file {}", crate::shown::path(p)).into(),
             "no secret uses this file".into(),
         ]);
     }
@@ -201,7 +203,7 @@ fn as_json(report: &Report, unused: &[PathBuf]) -> String {
         "errors": report.errors,
         "warnings": report.warnings,
         "secrets": secrets,
-        "unused": unused.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        "unused": unused.iter().map(|p| crate::shown::path(p).to_string()).collect::<Vec<_>>(),
     });
     format!("{doc}\n")
 }

@@ -69,17 +69,19 @@ pub fn run(args: &GenerateArgs, resolved: &[Resolved], secrets_dir: &Path) -> Re
                         secret = %spec.name,
                         "{}: {} exists; not overwritten (use --force)",
                         spec.name,
-                        path.display()
+                        crate::shown::path(&path)
                     ),
                     Err(e) => problems.push(format!(
                         "{}: cannot write {}: {e}",
                         spec.name,
-                        path.display()
+                        crate::shown::path(&path)
                     )),
                 }
             }
+            // A closed stdout must not panic sesame (println! would).
+            let mut out = std::io::stdout().lock();
             for p in &wrote {
-                println!("{}", p.display());
+                let _ = writeln!(out, "{}", crate::shown::path(p));
             }
             if !problems.is_empty() {
                 return Err(Error::Generate(problems.join("\n")));

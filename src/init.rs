@@ -20,8 +20,7 @@ use nix::errno::Errno;
 use nix::libc::{self, c_int};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::unistd::{ForkResult, Pid, getpgrp, getpid};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The highest signal number on Linux (`_NSIG - 1`): 31 standard plus the real-time ones.
@@ -55,31 +54,33 @@ const SYNCHRONOUS: [Signal; 7] = [
 // Step 0: the signal dispositions sesame was started with.
 // ---------------------------------------------------------------------------------------
 
-/// Bit `n - 1` is set when signal `n` was `SIG_IGN` when the process started.
-static INHERITED_IGNORED: OnceLock<u64> = OnceLock::new();
-/// Whether sesame has changed a disposition (only `set_disposition` does).
-static CHANGED: AtomicBool = AtomicBool::new(false);
+/// Bit `n - 1` is set once sesame has changed the disposition of signal `n`.
+static CHANGED: AtomicU64 = AtomicU64::new(0);
+/// Bit `n - 1` is set when signal `n` was `SIG_IGN` before sesame first changed it
+/// (meaningful only where [`CHANGED`] has the bit).
+static WAS_IGNORED: AtomicU64 = AtomicU64::new(0);
 
 /// execve(2) keeps `SIG_IGN` dispositions, so the program must get exactly the ignored
 /// set sesame was given. sesame starts from C's `main` (main.rs), without Rust's
 /// runtime start-up, which would have set SIGPIPE to `SIG_IGN` and forgotten what it
-/// was; so until sesame changes a disposition itself, the current ones are the
-/// inherited ones. They are read (64 `sigaction` calls) only when needed: the first
-/// `set_disposition` reads them before changing anything, and exec mode, which changes
-/// nothing, never reads them at all.
-fn record_inherited() -> u64 {
-    *INHERITED_IGNORED.get_or_init(|| {
-        let ignored = ignored_now();
+/// was. So each signal's disposition is remembered by the call that first changes it
+/// (the old action `sigaction` returns), and only the signals sesame changed are given
+/// back: a signal it never touched still has what it inherited. That costs one system
+/// call per changed signal, not one per signal number.
+fn remember(sig: c_int, old: &libc::sigaction) {
+    let bit = 1u64 << (sig - 1);
+    if CHANGED.fetch_or(bit, Ordering::Relaxed) & bit == 0 {
         // Unit tests run under Rust's runtime start-up, which ignored SIGPIPE.
-        if cfg!(test) {
-            ignored & !(1 << (libc::SIGPIPE - 1))
-        } else {
-            ignored
+        let inherited_ignore =
+            old.sa_sigaction == libc::SIG_IGN && !(cfg!(test) && sig == libc::SIGPIPE);
+        if inherited_ignore {
+            WAS_IGNORED.fetch_or(bit, Ordering::Relaxed);
         }
-    })
+    }
 }
 
 /// The signals whose disposition is `SIG_IGN` right now, as a bit set.
+#[cfg(test)]
 fn ignored_now() -> u64 {
     let mut ignored = 0u64;
     for sig in 1..=MAX_SIGNAL {
@@ -94,26 +95,28 @@ fn ignored_now() -> u64 {
     ignored
 }
 
-/// The signals that were `SIG_IGN` when sesame started (bit `n - 1` for signal `n`).
-pub fn inherited_ignored() -> u64 {
-    record_inherited()
+/// Ignores SIGPIPE while sesame runs: a closed stderr (or stdout for `check`) must
+/// make a write fail with EPIPE, which sesame ignores, not kill it before the command
+/// starts. [`restore_inherited_dispositions`] gives the command back what sesame was
+/// given, before every exec.
+pub fn ignore_sigpipe() {
+    set_disposition(libc::SIGPIPE, libc::SIG_IGN);
 }
 
-/// Gives every signal back the disposition sesame inherited: `SIG_IGN` where it was
-/// ignored, `SIG_DFL` everywhere else. Called right before `execve`, in exec mode as in
-/// the init child. (execve(2) resets caught signals to `SIG_DFL` by itself, but keeps
-/// `SIG_IGN`, so what matters is the ignored set being exactly the inherited one.)
+/// Gives every signal sesame changed back the disposition it inherited: `SIG_IGN`
+/// where it was ignored, `SIG_DFL` everywhere else. Called right before `execve`, in
+/// exec mode as in the init child. (execve(2) resets caught signals to `SIG_DFL` by
+/// itself, but keeps `SIG_IGN`, so what matters is the ignored set being exactly the
+/// inherited one.)
 pub fn restore_inherited_dispositions() {
-    // Nothing to give back when sesame changed nothing (exec mode): saves ~120 syscalls.
-    if !CHANGED.load(Ordering::Relaxed) {
-        return;
-    }
-    let ignored = inherited_ignored();
+    let changed = CHANGED.load(Ordering::Relaxed);
+    let ignored = WAS_IGNORED.load(Ordering::Relaxed);
     for sig in 1..=MAX_SIGNAL {
-        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+        let bit = 1u64 << (sig - 1);
+        if changed & bit == 0 {
             continue;
         }
-        let handler = if ignored & (1 << (sig - 1)) != 0 {
+        let handler = if ignored & bit != 0 {
             libc::SIG_IGN
         } else {
             libc::SIG_DFL
@@ -122,18 +125,21 @@ pub fn restore_inherited_dispositions() {
     }
 }
 
-/// Sets `sig` to `SIG_DFL` or `SIG_IGN` with no flags. Errors are ignored: the C library
-/// refuses the signals it reserves for itself (glibc 32 and 33), which is fine.
+/// Sets `sig` to `SIG_DFL` or `SIG_IGN` with no flags, remembering what it was the
+/// first time. Errors are ignored: the C library refuses the signals it reserves for
+/// itself (glibc 32 and 33), which is fine.
 fn set_disposition(sig: c_int, handler: libc::sighandler_t) {
-    record_inherited();
-    CHANGED.store(true, Ordering::Relaxed);
     // SAFETY: only SIG_DFL and SIG_IGN are installed, never a function, so no handler
-    // can run; the struct is fully initialised (empty mask, no flags).
+    // can run; the struct is fully initialised (empty mask, no flags), and `old` is a
+    // plain C struct for which all-zero bytes are a valid value.
     unsafe {
         let mut act: libc::sigaction = std::mem::zeroed();
+        let mut old: libc::sigaction = std::mem::zeroed();
         act.sa_sigaction = handler;
         libc::sigemptyset(&mut act.sa_mask);
-        libc::sigaction(sig, &act, std::ptr::null_mut());
+        if libc::sigaction(sig, &act, &mut old) == 0 {
+            remember(sig, &old);
+        }
     }
 }
 
@@ -155,6 +161,8 @@ pub struct Options {
     /// the supervisor must stay able to read root-only secrets when they rotate;
     /// otherwise sesame drops before forking and both processes are unprivileged.
     pub child_user: Option<crate::user::Identity>,
+    /// With `child_user`: set `no_new_privs` in the child after the drop.
+    pub no_new_privs: bool,
 }
 
 /// Starts `cmd` as a child and supervises it until it exits; then exits the process
@@ -213,6 +221,7 @@ pub fn supervise(cmd: Command, opts: Options, watch: Option<Watch>) -> ! {
         owns_terminal,
         inherited_mask,
         user: opts.child_user.clone(),
+        no_new_privs: opts.no_new_privs,
     };
     let child = start.spawn(cmd);
     wipe_own_environment();
@@ -248,6 +257,7 @@ struct Start {
     owns_terminal: bool,
     inherited_mask: SigSet,
     user: Option<crate::user::Identity>,
+    no_new_privs: bool,
 }
 
 impl Start {
@@ -308,11 +318,18 @@ fn run_child(cmd: &Command, start: &Start) -> ! {
         child_exit(exit::INTERNAL);
     }
 
-    if let Some(id) = &start.user
-        && let Err(e) = crate::user::become_user(id)
-    {
-        tracing::error!("{e}");
-        child_exit(exit::PRIVILEGE);
+    if let Some(id) = &start.user {
+        let dropped = crate::user::become_user(id).and_then(|()| {
+            if start.no_new_privs {
+                crate::user::forbid_new_privileges()
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(e) = dropped {
+            tracing::error!("{e}");
+            child_exit(exit::PRIVILEGE);
+        }
     }
     let err = cmd.exec();
     tracing::error!("{err}");
@@ -416,7 +433,12 @@ fn wait_and_forward(
                 // SIGTERM now, SIGKILL at the deadline; the new command starts when the
                 // old one has been reaped. A newer change replaces a pending command.
                 unsafe { libc::kill(target(child), libc::SIGTERM) };
-                restart = Some((cmd, Some(now + grace)));
+                // Checked: the manifest bounds restart_grace, and a deadline past the
+                // clock's end must not panic the supervisor (the command would be gone).
+                let kill_at = now
+                    .checked_add(grace)
+                    .or_else(|| now.checked_add(crate::manifest::MAX_DURATION));
+                restart = Some((cmd, kill_at));
             }
             Some(Action::Signal(sig)) => {
                 unsafe { libc::kill(target(child), sig as c_int) };
@@ -489,13 +511,14 @@ mod tests {
     }
 
     #[test]
-    fn ignored_now_sees_an_ignored_signal() {
+    fn a_changed_disposition_is_seen_and_given_back() {
         // The test harness is multi-threaded; dispositions are per process, so this
         // only reads and restores one signal nobody else uses in tests.
         let before = ignored_now();
         set_disposition(libc::SIGURG, libc::SIG_IGN);
         let during = ignored_now();
-        set_disposition(libc::SIGURG, libc::SIG_DFL);
+        // Given back as inherited (the default), as before an exec.
+        restore_inherited_dispositions();
         assert_eq!(during & (1 << (libc::SIGURG - 1)), 1 << (libc::SIGURG - 1));
         assert_eq!(ignored_now(), before & !(1 << (libc::SIGURG - 1)));
     }

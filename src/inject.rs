@@ -10,10 +10,16 @@ use crate::manifest::Manifest;
 use crate::resolve::{Outcome, environment_prefix};
 use crate::secret::Secret;
 use crate::validate::Report;
-use std::ffi::{CStr, OsStr};
+use crate::walk::{self, Guard, Missing, Trust, WalkError};
+use nix::errno::Errno;
+use nix::fcntl::{AtFlags, OFlag, openat, renameat};
+use nix::sys::stat::{Mode, SFlag, fchmod, fstatat};
+use nix::unistd::{AccessFlags, Gid, Uid, UnlinkatFlags, faccessat, fchown, unlinkat};
+use std::ffi::{CStr, OsStr, OsString};
+use std::fs::File;
 use std::io::Write;
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use zeroize::Zeroizing;
 
@@ -81,11 +87,15 @@ fn kept(name: &str, keep: &[String]) -> bool {
 }
 
 /// Builds the child's environment from sesame's and the resolved secrets.
+/// `file_env` are the names `--file-env` selected (`file_env::selected`): their
+/// `X_FILE` is removed whether or not it named a file, as `file_env` unsets it, and
+/// no other variable of theirs is touched.
 pub fn child_environment(
     manifest: &Manifest,
     env: &Environment,
     report: &Report,
     environment: Option<&str>,
+    file_env: &[&str],
 ) -> ChildEnv {
     // Sorted name lists, searched for each of sesame's variables (no copies, no hashing).
     fn sorted(mut v: Vec<&str>) -> Vec<&str> {
@@ -100,23 +110,25 @@ pub fn child_environment(
             .filter_map(|v| v.resolved.spec.inject_env.as_deref())
             .collect(),
     );
-    // The variables a secret was or could have been read from, which scrub removes:
-    // `X`, `<ENVIRONMENT>_X` and `X_FILE`. `--file-env` extras always lose their
-    // `_FILE` variable (SPEC §3.5).
-    let sources = sorted(
-        report
-            .verdicts
+    // The variables a manifest secret was or could have been read from, which scrub
+    // removes: `X`, `<ENVIRONMENT>_X` and `X_FILE`. (`--file-env` secrets are not
+    // among them: they lose only their `X_FILE`, below.)
+    let sources = sorted(if manifest.scrub {
+        manifest
+            .secrets
             .iter()
-            .map(|v| v.resolved.spec)
-            .filter(|spec| manifest.scrub || spec.sources == [crate::manifest::Source::FileEnv])
             .map(|spec| spec.env.as_str())
-            .collect(),
-    );
+            .collect()
+    } else {
+        Vec::new()
+    });
+    let file_env = sorted(file_env.to_vec());
     let has = |list: &[&str], name: &str| list.binary_search(&name).is_ok();
     let prefix = environment_prefix(environment);
     let is_source = |n: &str| {
         has(&sources, n)
-            || n.strip_suffix("_FILE").is_some_and(|x| has(&sources, x))
+            || n.strip_suffix("_FILE")
+                .is_some_and(|x| has(&sources, x) || has(&file_env, x))
             || prefix
                 .as_deref()
                 .and_then(|p| n.strip_prefix(p))
@@ -148,64 +160,271 @@ pub fn child_environment(
     out
 }
 
-/// Writes every `inject.file`, atomically, owned by `owner` when given.
+/// Writes every `inject.file`, or none: each one is first written in full to a
+/// temporary file beside its target (mode, owner, `fsync`), and only when all of them
+/// are ready are they renamed into place. A failure before that removes the temporary
+/// files and the directories made for them, and reports every target that failed, one
+/// line each. Every `--watch` rewrite goes through here too.
+///
+/// Paths are walked by [`crate::walk`]'s rules, as root must: a link on the way is
+/// followed only where nobody but root (or sesame's own user) could have made it, and
+/// the directory the file goes into must be one that only they can write. Missing
+/// directories are created owned by sesame's user (root), not the `--user`'s: mode
+/// 0711 with `--user` (it can reach its own file by name, but neither list nor change
+/// the directory), 0700 without.
 pub fn write_files(report: &Report, owner: Option<(u32, u32)>) -> Result<(), Error> {
-    for v in &report.verdicts {
-        if let (Outcome::Found(found), Some((path, mode))) =
-            (&v.resolved.outcome, &v.resolved.spec.inject_file)
-        {
-            write_atomically(path, &found.value, *mode, owner).map_err(|e| {
-                Error::Inject(format!(
-                    "{}: cannot write inject.file {}: {e}",
-                    v.name(),
-                    path.display()
-                ))
-            })?;
+    let trust = Trust::current();
+    let dir_mode = if owner.is_some() { 0o711 } else { 0o700 };
+    let mut staged: Vec<Staged> = Vec::new();
+    let mut problems: Vec<String> = Vec::new();
+    for (name, path, value, mode) in targets(report) {
+        match stage(name, path, value, mode, owner, &trust, dir_mode) {
+            Ok(s) => staged.push(s),
+            Err(e) => problems.push(failed(name, path, &e)),
         }
     }
-    Ok(())
+    if problems.is_empty() {
+        let mut staged = staged.into_iter();
+        while let Some(s) = staged.next() {
+            if let Err(e) = s.commit() {
+                problems.push(failed(&s.secret, &s.target, &e));
+                staged.by_ref().rev().for_each(Staged::abandon);
+                s.abandon();
+                break;
+            }
+        }
+    } else {
+        staged.into_iter().rev().for_each(Staged::abandon);
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Inject(problems.join("\n")))
+    }
 }
 
-/// Writes `value` to a temporary file beside `path`, sets its mode and owner, then
-/// renames it over `path`: a reader sees the old file or the new one, never half.
-fn write_atomically(
+/// What `write_files` would refuse, without writing anything: for `check`. Each problem
+/// is the index of the secret's verdict and the message.
+pub fn file_problems(report: &Report) -> Vec<(usize, String)> {
+    let trust = Trust::current();
+    let mut out = Vec::new();
+    for (i, v) in report.verdicts.iter().enumerate() {
+        if let (Outcome::Found(_), Some((path, _))) =
+            (&v.resolved.outcome, &v.resolved.spec.inject_file)
+            && let Err(e) = probe(path, &trust)
+        {
+            out.push((
+                i,
+                [
+                    "inject.file ",
+                    &crate::shown::path(&path).to_string(),
+                    ": ",
+                    &e,
+                ]
+                .concat(),
+            ));
+        }
+    }
+    out
+}
+
+/// The `inject.file`s to write: secret name, path, value, mode.
+fn targets<'r>(report: &'r Report) -> impl Iterator<Item = (&'r str, &'r Path, &'r Secret, u32)> {
+    report.verdicts.iter().filter_map(|v| {
+        match (&v.resolved.outcome, &v.resolved.spec.inject_file) {
+            (Outcome::Found(found), Some((path, mode))) => {
+                Some((v.name(), path.as_path(), &found.value, *mode))
+            }
+            _ => None,
+        }
+    })
+}
+
+fn failed(secret: &str, path: &Path, why: &str) -> String {
+    format!(
+        "{secret}: cannot write inject.file {}: {why}",
+        crate::shown::path(&path)
+    )
+}
+
+/// The parent directory and file name of an `inject.file` (the manifest made sure it
+/// is absolute and has a name).
+fn split(path: &Path) -> Result<(&Path, &OsStr), String> {
+    match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => Ok((dir, name)),
+        _ => Err("not a file path".into()),
+    }
+}
+
+/// Why a directory reached may not hold an `inject.file`: it must be closed (see
+/// [`crate::walk`]); in a sticky one others could still make the name a link or a
+/// directory first, or watch it.
+fn closed(dir: &walk::Dir) -> Result<(), String> {
+    match &dir.guard {
+        Guard::Closed => Ok(()),
+        Guard::Sticky => Err(format!(
+            "{} can be written by others (sticky, like /tmp); an inject.file goes into a \
+             directory only root (or sesame's own user) can write",
+            crate::shown::path(&dir.path)
+        )),
+        Guard::Open(why) => Err(format!(
+            "{} {why}; an inject.file goes into a directory only root (or sesame's own \
+             user) can write",
+            crate::shown::path(&dir.path)
+        )),
+    }
+}
+
+/// The name must not be a directory (a rename cannot replace one).
+fn replaceable(dir: &walk::Dir, name: &OsStr) -> Result<(), String> {
+    match fstatat(&dir.fd, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+        Ok(st) if st.st_mode & SFlag::S_IFMT.bits() == SFlag::S_IFDIR.bits() => {
+            Err("is a directory".into())
+        }
+        Ok(_) | Err(Errno::ENOENT) => Ok(()),
+        Err(e) => Err(e.desc().to_lowercase()),
+    }
+}
+
+/// [`stage`]'s checks without writing: the directories that exist are walked; where
+/// one is missing, the deepest existing one must be one sesame may create in, and
+/// writable.
+fn probe(path: &Path, trust: &Trust) -> Result<(), String> {
+    let (dir, name) = split(path)?;
+    let mut existing = dir;
+    loop {
+        match walk::open_dir(existing, trust, Missing::NotFound) {
+            Ok((d, _)) => {
+                if existing == dir {
+                    closed(&d)?;
+                    replaceable(&d, name)?;
+                } else if let Guard::Open(why) = &d.guard {
+                    return Err(format!("{} {why}", crate::shown::path(&d.path)));
+                }
+                return match faccessat(&d.fd, ".", AccessFlags::W_OK, AtFlags::empty()) {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(format!(
+                        "{}: {}",
+                        crate::shown::path(&d.path),
+                        e.desc().to_lowercase()
+                    )),
+                };
+            }
+            Err(WalkError::NotFound) => match existing.parent() {
+                Some(up) => existing = up,
+                None => return Err("no such directory".into()),
+            },
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+/// One `inject.file` written to its temporary name, ready to be renamed into place.
+struct Staged {
+    secret: String,
+    target: std::path::PathBuf,
+    dir: std::rc::Rc<OwnedFd>,
+    tmp: OsString,
+    name: OsString,
+    created: Vec<walk::Created>,
+}
+
+impl Staged {
+    fn commit(&self) -> Result<(), String> {
+        renameat(
+            &self.dir,
+            self.tmp.as_os_str(),
+            &self.dir,
+            self.name.as_os_str(),
+        )
+        .map_err(|e| e.desc().to_lowercase())
+    }
+
+    /// Removes the temporary file and the directories made for it.
+    fn abandon(self) {
+        let _ = unlinkat(&self.dir, self.tmp.as_os_str(), UnlinkatFlags::NoRemoveDir);
+        for c in self.created.into_iter().rev() {
+            c.remove();
+        }
+    }
+}
+
+/// Walks to the target's directory (creating what is missing), checks it, and writes
+/// the value to a new temporary file there with its mode and owner, synced to disk.
+fn stage(
+    secret: &str,
     path: &Path,
     value: &Secret,
     mode: u32,
     owner: Option<(u32, u32)>,
-) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("/"));
-    // Every directory sesame creates is 0700 and the `--user`'s, not only the last one:
-    // a root-owned 0700 `run/` above `run/app/` would lock the user out of its file.
-    let missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.exists()).collect();
-    for d in missing.into_iter().rev() {
-        std::fs::DirBuilder::new().mode(0o700).create(d)?;
-        if let Some((uid, gid)) = owner {
-            std::os::unix::fs::chown(d, Some(uid), Some(gid))?;
+    trust: &Trust,
+    dir_mode: u32,
+) -> Result<Staged, String> {
+    let (dir, name) = split(path)?;
+    let (dir, created) =
+        walk::open_dir(dir, trust, Missing::Create(dir_mode)).map_err(|e| match e {
+            WalkError::NotFound => "a directory on the way is not a directory".to_owned(),
+            e => e.to_string(),
+        })?;
+    let mut staged = Staged {
+        secret: secret.to_owned(),
+        target: path.to_path_buf(),
+        tmp: OsString::new(),
+        name: name.to_owned(),
+        dir: std::rc::Rc::clone(&dir.fd),
+        created,
+    };
+    let checked = closed(&dir).and_then(|()| replaceable(&dir, name));
+    let written = checked.and_then(|()| {
+        let (tmp, fd) = create_temporary(&dir, name)?;
+        staged.tmp = tmp;
+        let mut f = File::from(fd);
+        let set_up = (|| -> nix::Result<()> {
+            // Set explicitly: the umask may have narrowed the mode given at creation.
+            if let Some((uid, gid)) = owner {
+                fchown(&f, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)))?;
+            }
+            fchmod(&f, Mode::from_bits_truncate(mode))
+        })();
+        set_up.map_err(|e| e.desc().to_lowercase())?;
+        f.write_all(value.expose().as_bytes())
+            .and_then(|()| f.sync_all())
+            .map_err(|e| e.to_string())
+    });
+    match written {
+        Ok(()) => Ok(staged),
+        Err(e) => {
+            staged.abandon();
+            Err(e)
         }
     }
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.sesame-{}", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
-            .open(&tmp)?;
-        f.write_all(value.expose().as_bytes())?;
-        // Set explicitly: the umask may have narrowed the mode given at creation.
-        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        if let Some((uid, gid)) = owner {
-            std::os::unix::fs::fchown(&f, Some(uid), Some(gid))?;
+}
+
+/// Creates `.NAME.sesame-RANDOM` in `dir`, new (`O_EXCL`), never through a link, 0600.
+fn create_temporary(dir: &walk::Dir, name: &OsStr) -> Result<(OsString, OwnedFd), String> {
+    for _ in 0..8 {
+        let mut random = [0u8; 8];
+        getrandom::fill(&mut random).map_err(|e| e.to_string())?;
+        let mut tmp = OsString::from(".");
+        tmp.push(name);
+        tmp.push(".sesame-");
+        for b in random {
+            tmp.push(format!("{b:02x}"));
         }
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+        let flags =
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        match openat(
+            &dir.fd,
+            tmp.as_os_str(),
+            flags,
+            Mode::from_bits_truncate(0o600),
+        ) {
+            Ok(fd) => return Ok((tmp, fd)),
+            Err(Errno::EEXIST) => continue,
+            Err(e) => return Err(e.desc().to_lowercase()),
+        }
     }
-    result
+    Err("cannot create a temporary file".into())
 }
 
 #[cfg(test)]

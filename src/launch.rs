@@ -39,7 +39,7 @@ impl Command {
 
     /// The command's name, for messages.
     pub fn name(&self) -> String {
-        self.argv[0].to_string_lossy().into_owned()
+        crate::shown::path(OsStr::from_bytes(self.argv[0].as_bytes())).to_string()
     }
 
     /// Where the program may be, in order: the name itself if it has a slash, else each

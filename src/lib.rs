@@ -3,16 +3,20 @@
 //! The data flows one way, one module a stage:
 //!
 //! ```text
-//! cli + settings ─▶ manifest ─▶ resolve ─▶ validate ─▶ inject ─▶ launch (exec)
-//!                                  │           │                 └▶ init (supervise,
-//!                                  │           └▶ check (report)       + watch)
-//!                                  └▶ generate (create what does not resolve)
+//! cli + settings ─▶ manifest ─▶ plan ─▶ resolve ─▶ validate ─▶ inject ─▶ launch (exec)
+//!                                          │           │                 └▶ init (supervise,
+//!                                          │           └▶ check (report)       + watch)
+//!                                          └▶ generate (create what does not resolve)
 //! ```
 //!
-//! `read` opens files that may be FIFOs, devices or worse; `secret` is the value type
-//! that cannot be printed; `formats` and `strength` are validation's checkers; `user`
-//! reads `/etc/passwd` and drops privileges; `error` maps every failure to its exit
-//! code; `log` writes sesame's own lines to stderr.
+//! `plan` is built once from the settings and the manifest (which secrets, where, how
+//! judged); the start and every `--watch` reload use the same one.
+//!
+//! `read` opens files that may be FIFOs, devices or worse; `walk` walks a path for root
+//! one component at a time, refusing what someone else could have changed; `secret` is
+//! the value type that cannot be printed; `formats` and `strength` are validation's
+//! checkers; `user` reads `/etc/passwd` and drops privileges; `error` maps every failure
+//! to its exit code; `log` writes sesame's own lines to stderr.
 
 #[cfg(feature = "aws")]
 pub mod aws;
@@ -20,20 +24,25 @@ pub mod check;
 pub mod cli;
 pub mod env;
 pub mod error;
+pub mod file_env;
 pub mod formats;
 pub mod generate;
 pub mod init;
 pub mod inject;
+pub mod json_field;
 pub mod launch;
 pub mod log;
 pub mod manifest;
+pub mod plan;
 pub mod read;
 pub mod resolve;
 pub mod secret;
 pub mod settings;
+pub mod shown;
 pub mod strength;
 pub mod user;
 pub mod validate;
+pub mod walk;
 pub mod watch;
 pub mod yaml;
 
@@ -41,10 +50,9 @@ use cli::{Action, Cli};
 use env::Environment;
 use error::{Error, exit};
 use manifest::Manifest;
-use resolve::{Context, Outcome};
+use plan::Plan;
+use resolve::Outcome;
 use settings::{InitMode, Settings};
-use std::path::PathBuf;
-use std::time::SystemTime;
 use validate::{Report, Severity};
 
 /// Every `(first, later)` pair of indices of `items` whose `key` is the same (and not
@@ -73,11 +81,14 @@ pub(crate) fn repeats<'a, T, K: Ord>(
 /// (when it returns at all: a successful launch replaces the process).
 pub fn run() -> i32 {
     install_panic_hook();
+    // A closed stderr (or stdout for `check`) must not kill sesame with SIGPIPE before
+    // the command starts; the command gets the inherited disposition back before exec.
+    init::ignore_sigpipe();
     // While sesame holds secrets, no other process of the same uid may ptrace it or
     // read its memory, and it leaves no core dump. `execve` resets this for the child.
     let _ = nix::sys::prctl::set_dumpable(false);
     if let Err(e) = refuse_setuid() {
-        eprintln!("sesame: error: {e}");
+        say(&format!("sesame: error: {e}"));
         return e.exit_code();
     }
 
@@ -93,7 +104,7 @@ pub fn run() -> i32 {
     let settings = match Settings::new(&cli.options, &env) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("sesame: error: {e}");
+            say(&format!("sesame: error: {e}"));
             return e.exit_code();
         }
     };
@@ -110,6 +121,13 @@ pub fn run() -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// Writes one line to stderr, ignoring failure: a closed stderr must neither kill nor
+/// panic sesame (`eprintln!` panics when the write fails).
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all([line, "\n"].concat().as_bytes());
 }
 
 /// A setuid or setgid sesame would let any user read root-only secrets and pick
@@ -134,14 +152,29 @@ fn install_panic_hook() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("sesame: error: internal error{at} (a bug; please report it)");
+        say(&format!(
+            "sesame: error: internal error{at} (a bug; please report it)"
+        ));
         std::process::exit(exit::INTERNAL);
     }));
 }
 
 fn load_manifest(settings: &Settings) -> Result<Manifest, Error> {
-    if settings.file_env && !settings.manifest_named && !settings.manifest.exists() {
+    if !settings.file_env.is_empty() && !settings.manifest_named && !settings.manifest.exists() {
         return Ok(Manifest::default());
+    }
+    // With --user, the manifest decides which files root reads for the user and where
+    // root writes: the user must not be able to change it, nor anything on its path.
+    if settings.user.is_some() {
+        match walk::check_unchangeable(&settings.manifest, &walk::Trust::current()) {
+            Ok(()) | Err(walk::WalkError::NotFound) => {}
+            Err(e) => {
+                return Err(Error::Manifest(format!(
+                    "manifest {}: {e}",
+                    crate::shown::path(&settings.manifest)
+                )));
+            }
+        }
     }
     Manifest::load(&settings.manifest)
 }
@@ -152,10 +185,12 @@ fn load_manifest(settings: &Settings) -> Result<Manifest, Error> {
 /// environment is built (it holds the values of secrets taken from variables).
 fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Error> {
     if let Some(Action::Schema) = &cli.action {
-        print!("{}", manifest::SCHEMA);
+        use std::io::Write;
+        // A closed stdout is the reader's choice, not an error (and never a panic).
+        let _ = std::io::stdout().write_all(manifest::SCHEMA.as_bytes());
         return Ok(exit::OK);
     }
-    let command = match (&cli.action, cli.command()) {
+    let command = match (&cli.action, cli.command_line()) {
         (Some(_), _) => None,
         (None, Some(argv)) => Some(argv),
         (None, None) => {
@@ -166,26 +201,35 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
         }
     };
     let manifest = load_manifest(settings)?;
-    if let (Some(e), Some(known)) = (&settings.environment, &manifest.environments)
-        && !known.contains(e)
-    {
-        return Err(Error::Manifest(format!(
-            "environment {e:?} is not one of the manifest's environments ({})",
-            known.join(", ")
-        )));
-    }
-    let specs = all_specs(settings, &manifest, &env);
-    let ctx = context(settings, &manifest, &env);
-    let resolved = resolve::resolve_all(&specs, &ctx);
+    let plan = Plan::new(settings, &manifest, &env)?;
+    let ctx = plan.context(&env);
+    let resolved = resolve::resolve_all(&plan.specs, &ctx);
     #[cfg(debug_assertions)]
     fault_injection::panic_if_asked(&env, &resolved);
     if let Some(Action::Generate(args)) = &cli.action {
         return generate::run(args, &resolved, &ctx.secrets_dir);
     }
-    let report = validate::validate(resolved, &validate_options(settings, &manifest));
+    let mut report = validate::validate(resolved, &plan.validate_options());
 
     if let Some(Action::Check(args)) = &cli.action {
-        return check::print(args, &report, &ctx);
+        // What the launch would refuse besides the secrets, all of it, writing nothing:
+        // the `--user` (exit 77, as the launch) and every `inject.file` it could not write.
+        let user = settings
+            .user
+            .as_deref()
+            .map(user_identity)
+            .and_then(Result::err);
+        for (i, problem) in inject::file_problems(&report) {
+            report.add_error(i, problem);
+        }
+        let code = check::print(args, &report, &ctx)?;
+        return Ok(match user {
+            Some(e) => {
+                tracing::error!("{e}");
+                e.exit_code()
+            }
+            None => code,
+        });
     }
     log_findings(&report);
     if report.errors > 0 {
@@ -196,57 +240,20 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
     log_summary(&report);
     // Closes the secret files still open (a supervisor must not hold them).
     drop(ctx);
-    launch(
+    let ready = launch(
         settings,
         &manifest,
+        &plan,
         env,
         report,
         command.unwrap_or_default(),
-    )
-}
-
-/// The manifest's secrets, plus the `X_FILE` variables `--file-env` expands.
-/// Borrowed when there are no extras: cloning every spec costs memory at N=1000.
-fn all_specs<'m>(
-    settings: &Settings,
-    manifest: &'m Manifest,
-    env: &Environment,
-) -> std::borrow::Cow<'m, [manifest::SecretSpec]> {
-    let extra = if settings.file_env {
-        resolve::file_env_specs(manifest, env)
-    } else {
-        Vec::new()
-    };
-    if extra.is_empty() {
-        std::borrow::Cow::Borrowed(&manifest.secrets)
-    } else {
-        std::borrow::Cow::Owned(manifest.secrets.iter().cloned().chain(extra).collect())
-    }
-}
-
-/// Where and how secrets are looked for: command line, then manifest, then default.
-fn context<'a>(settings: &'a Settings, manifest: &Manifest, env: &'a Environment) -> Context<'a> {
-    Context {
-        secrets_dir: settings
-            .secrets_dir
-            .clone()
-            .or_else(|| manifest.secrets_dir.clone())
-            .unwrap_or_else(|| PathBuf::from(settings::DEFAULT_SECRETS_DIR)),
-        environment: settings.environment.as_deref(),
-        env,
-        max_file_size: manifest.max_file_size,
-        remote_timeout: manifest.remote_timeout,
-        closes: Default::default(),
-    }
-}
-
-fn validate_options<'a>(settings: &'a Settings, manifest: &Manifest) -> validate::Options<'a> {
-    validate::Options {
-        environment: settings.environment.as_deref(),
-        strict: settings.strict,
-        max_mode: manifest.max_mode,
-        now: SystemTime::now(),
-    }
+    )?;
+    // From here on the values live in `cmd` only: the manifest's `default:` values go
+    // (zeroed) before a supervisor runs for the command's lifetime, and the plan with
+    // them (its specs are the manifest's, or copies of them with --file-env).
+    drop(plan);
+    drop(manifest);
+    start(settings, ready)
 }
 
 /// Injects the secrets and starts the command (SPEC §5.1–5.3), in this order:
@@ -254,13 +261,18 @@ fn validate_options<'a>(settings: &'a Settings, manifest: &Manifest) -> validate
 /// environment (with the identity's `HOME`), drop privileges, then either replace
 /// sesame with the command (exec) or supervise it (init). The secrets were read while
 /// sesame was still root, so a file only root can read can feed an unprivileged program.
+///
+/// With `--watch` it supervises and never returns; otherwise it returns the command,
+/// the identity to become and whether to supervise, for [`start`], once the caller has
+/// let go of the manifest.
 fn launch(
     settings: &Settings,
     manifest: &Manifest,
+    plan: &Plan,
     env: Environment,
     report: Report,
     argv: &[std::ffi::OsString],
-) -> Result<i32, Error> {
+) -> Result<Ready, Error> {
     let identity = settings.user.as_deref().map(user_identity).transpose()?;
     let supervise = match settings.init {
         InitMode::Always => true,
@@ -276,10 +288,10 @@ fn launch(
     if settings.watch {
         // The supervisor stays as it is (root, with --user) so that it can read
         // root-only secrets again when they rotate; the child drops after the fork.
-        let dirs = watched_dirs(settings, manifest, &env, &report);
+        let dirs = plan.watched_dirs(&report);
         let current = watch::fingerprints(&report);
         drop(report);
-        let reload = Box::new(|| reload(settings, manifest, &env, argv, identity.as_ref()));
+        let reload = Box::new(|| reload(settings, manifest, plan, &env, argv, identity.as_ref()));
         let watcher = watch::Watch::new(
             &dirs,
             current,
@@ -292,14 +304,42 @@ fn launch(
         let opts = init::Options {
             signal_group: settings.signal_group,
             child_user: identity.clone(),
+            no_new_privs: manifest.no_new_privs,
         };
         init::supervise(cmd, opts, Some(watcher))
     }
-    // From here on the values live in `cmd` only.
     drop(report);
     drop(env);
+    Ok(Ready {
+        cmd,
+        identity,
+        supervise,
+        no_new_privs: manifest.no_new_privs,
+    })
+}
+
+/// What [`start`] needs, and nothing of the manifest: the command (which holds the
+/// values), whom to become, and how.
+struct Ready {
+    cmd: launch::Command,
+    identity: Option<user::Identity>,
+    supervise: bool,
+    no_new_privs: bool,
+}
+
+/// Drops privileges, then supervises the command (init) or becomes it (exec).
+fn start(settings: &Settings, ready: Ready) -> Result<i32, Error> {
+    let Ready {
+        cmd,
+        identity,
+        supervise,
+        no_new_privs,
+    } = ready;
     if let Some(id) = &identity {
         user::become_user(id).map_err(|e| Error::Privilege(e.to_string()))?;
+        if no_new_privs {
+            user::forbid_new_privileges().map_err(|e| Error::Privilege(e.to_string()))?;
+        }
     }
     if supervise {
         init::supervise(
@@ -307,6 +347,7 @@ fn launch(
             init::Options {
                 signal_group: settings.signal_group,
                 child_user: None,
+                no_new_privs: false,
             },
             None,
         )
@@ -326,28 +367,30 @@ fn command_for(
     identity: Option<&user::Identity>,
 ) -> Result<launch::Command, Error> {
     inject::write_files(report, identity.map(|id| (id.uid, id.gid)))?;
-    let mut child_env =
-        inject::child_environment(manifest, env, report, settings.environment.as_deref());
+    let file_env = file_env::selected(&settings.file_env, manifest, env);
+    let mut child_env = inject::child_environment(
+        manifest,
+        env,
+        report,
+        settings.environment.as_deref(),
+        &file_env,
+    );
     if let Some(id) = identity {
         child_env.set("HOME", &id.home);
     }
     launch::Command::new(argv, child_env)
 }
 
-/// `--watch`: resolve and validate everything again, as at start.
+/// `--watch`: resolve and validate everything again, with the plan of the start.
 fn reload(
     settings: &Settings,
     manifest: &Manifest,
+    plan: &Plan,
     env: &Environment,
     argv: &[std::ffi::OsString],
     identity: Option<&user::Identity>,
 ) -> watch::Reload {
-    let specs = all_specs(settings, manifest, env);
-    let ctx = context(settings, manifest, env);
-    let report = validate::validate(
-        resolve::resolve_all(&specs, &ctx),
-        &validate_options(settings, manifest),
-    );
+    let report = plan.recheck(env);
     log_findings(&report);
     if report.errors > 0 {
         return watch::Reload::Invalid;
@@ -359,32 +402,6 @@ fn reload(
             watch::Reload::Invalid
         }
     }
-}
-
-/// The directories `--watch` follows: the secrets directory (and the environment's
-/// subdirectory) and the directory of every file a value came from.
-fn watched_dirs(
-    settings: &Settings,
-    manifest: &Manifest,
-    env: &Environment,
-    report: &Report,
-) -> Vec<PathBuf> {
-    let ctx = context(settings, manifest, env);
-    let mut dirs = vec![ctx.secrets_dir.clone()];
-    if let Some(e) = ctx.environment {
-        dirs.push(ctx.secrets_dir.join(e));
-    }
-    for v in &report.verdicts {
-        if let resolve::Outcome::Found(f) = &v.resolved.outcome
-            && let Some(dir) = f.origin.path().and_then(|p| p.parent())
-        {
-            dirs.push(dir.to_path_buf());
-        }
-    }
-    dirs.sort();
-    dirs.dedup();
-    dirs.retain(|d| d.is_dir());
-    dirs
 }
 
 /// The identity `--user SPEC` names, or why sesame must not start (exit 77). Being

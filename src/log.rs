@@ -1,17 +1,23 @@
 //! sesame's own log lines (SPEC §10): on stderr, never on stdout (that is the child's,
-//! or `check`'s report), as `sesame: LEVEL: message` or one JSON object a line.
+//! or `check`'s report), as `sesame: LEVEL: message` or one JSON object a line with
+//! `level`, `message` and the event's other fields.
 //!
-//! Built on `tracing`, with a subscriber of our own: the stock formatters print
-//! timestamps, targets and ANSI colours that a container log does not want. Fields other
-//! than the message are shown only in JSON, where a machine reads them.
+//! tracing-subscriber's `fmt` subscriber does the filtering and the writing (each line
+//! with one `write` to stderr, so lines from several processes do not interleave); only
+//! the line's shape is ours ([`Line`]): its stock formats print timestamps, targets and
+//! span context that a container log does not want, and its JSON nests the fields.
+//! Fields other than the message are shown only in JSON, where a machine reads them.
+//! Nothing here adds to what the call sites pass, and no call site passes a value.
 
 use crate::cli::{LogFormat, LogLevel};
 use std::fmt;
-use std::io::Write;
 use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Metadata, Subscriber};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
 
 /// Installs the global logger. `None` silences everything (`check --quiet`).
 pub fn init(format: LogFormat, level: Option<LogLevel>) {
@@ -22,38 +28,31 @@ pub fn init(format: LogFormat, level: Option<LogLevel>) {
         Some(LogLevel::Info) => LevelFilter::INFO,
         Some(LogLevel::Debug) => LevelFilter::DEBUG,
     };
-    let _ = tracing::subscriber::set_global_default(Logger { format, max });
+    let lines = tracing_subscriber::fmt::layer()
+        // A line that cannot be written is dropped, as it was before: the fallback
+        // would `eprintln!` to the same broken stderr, which panics.
+        .log_internal_errors(false)
+        .with_writer(std::io::stderr)
+        .event_format(Line(format));
+    let subscriber = tracing_subscriber::registry().with(max).with(lines);
+    let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
-/// The subscriber: events only (sesame opens no spans), each written to stderr with a
-/// single `write` so that lines from several processes do not interleave.
-///
-/// A subscriber of our own rather than `tracing-subscriber`'s: its registry, span
-/// storage and formatting layers cost 40 KB of a binary meant to stay small, for
-/// features sesame does not use.
-struct Logger {
-    format: LogFormat,
-    max: LevelFilter,
-}
+/// The shape of one line: `sesame: warn: message`, or
+/// `{"level":"warn","message":"...","secret":"DB_PASSWORD"}`.
+struct Line(LogFormat);
 
-impl Subscriber for Logger {
-    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        *metadata.level() <= self.max
-    }
-
-    fn max_level_hint(&self) -> Option<LevelFilter> {
-        Some(self.max)
-    }
-
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-
-    fn event(&self, event: &Event<'_>) {
+impl<S, N> FormatEvent<S, N> for Line
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _: &FmtContext<'_, S, N>,
+        mut out: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
         let level = match *event.metadata().level() {
             Level::ERROR => "error",
             Level::WARN => "warn",
@@ -62,8 +61,8 @@ impl Subscriber for Logger {
         };
         let mut fields = Fields::default();
         event.record(&mut fields);
-        let line = match self.format {
-            LogFormat::Text => format!("sesame: {level}: {}\n", fields.message),
+        match self.0 {
+            LogFormat::Text => writeln!(out, "sesame: {level}: {}", fields.message),
             LogFormat::Json => {
                 let mut obj = serde_json::Map::new();
                 obj.insert("level".into(), level.into());
@@ -71,15 +70,10 @@ impl Subscriber for Logger {
                 for (k, v) in fields.rest {
                     obj.insert(k, v);
                 }
-                format!("{}\n", serde_json::Value::Object(obj))
+                writeln!(out, "{}", serde_json::Value::Object(obj))
             }
-        };
-        let _ = std::io::stderr().write_all(line.as_bytes());
+        }
     }
-
-    fn enter(&self, _: &Id) {}
-
-    fn exit(&self, _: &Id) {}
 }
 
 /// The message and the other fields of one event.

@@ -2,8 +2,10 @@
 //! into the process's exit code.
 //!
 //! `no_main`: sesame starts from C's `main`, not from Rust's runtime start-up, which
-//! would set SIGPIPE to "ignored" (a disposition the exec'd program inherits, so a
-//! `yes | head`-style pipeline behind sesame would behave differently than without it)
+//! would set SIGPIPE to "ignored" and forget what it was (a disposition the exec'd
+//! program inherits, so a `yes | head`-style pipeline behind sesame would behave
+//! differently than without it; sesame ignores SIGPIPE itself, but remembers and gives
+//! back what it was given: `init::ignore_sigpipe`)
 //! and parse /proc/self/maps for a stack guard sesame does not need. The one part of
 //! that start-up worth keeping is done here: file descriptors 0, 1 and 2 are opened on
 //! /dev/null when closed, so a secret file can never be opened as "stderr".

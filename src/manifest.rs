@@ -17,7 +17,7 @@ use crate::repeats;
 use crate::secret::Secret;
 use crate::yaml::{self, Entry, Node, Value};
 use nix::sys::signal::Signal;
-use regex_lite::Regex;
+use regex_lite::{Regex, RegexBuilder};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -34,23 +34,142 @@ pub const SCHEMA: &str = include_str!("../schema/manifest.schema.json");
 pub const MAX_MANIFEST_SIZE: u64 = 8 << 20;
 /// Default `max_file_size`.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 20;
+// ---- the bounds of every number (SPEC §2: a manifest error names the key and the
+// bound; schema/manifest.schema.json says the same) --------------------------------
+
+/// The largest `max_file_size`: 64 MiB. Values are held in memory (and zeroed); one
+/// larger than this is not a secret.
+pub const MAX_FILE_SIZE_LIMIT: u64 = 64 << 20;
+/// The largest `min_length`/`max_length` (characters): no value is longer than the
+/// largest file.
+pub const MAX_LENGTH_LIMIT: u64 = MAX_FILE_SIZE_LIMIT;
+/// The largest `decoded_bytes`: its hex encoding fills the largest file.
+pub const MAX_DECODED_BYTES: u64 = MAX_FILE_SIZE_LIMIT / 2;
+/// The longest `generate.length`: a generated value fits the default `max_file_size`.
+pub const MAX_GENERATE_LENGTH: u64 = DEFAULT_MAX_FILE_SIZE;
+/// The largest `min_key_bits` (RSA keys of more than 16384 bits are not in use).
+pub const MAX_KEY_BITS: u64 = 16_384;
+/// The largest `min_entropy_bits` (a 64 KiB random base64 value has about 393,000).
+pub const MAX_ENTROPY_BITS: f64 = 65_536.0;
+/// The largest `max_age_days`: a hundred years.
+pub const MAX_AGE_DAYS: u64 = 36_500;
+/// The longest `restart_grace` and `remote_timeout`: a day. Deadlines are computed by
+/// adding them to the clock, which must not overflow.
+pub const MAX_DURATION: Duration = Duration::from_secs(86_400);
+/// The largest `inject.mode`: no setuid, setgid or sticky bit on a file of secrets.
+pub const MAX_INJECT_MODE: u32 = 0o777;
+
 /// Default `keep_env` for `clear_env: true`.
 pub const DEFAULT_KEEP_ENV: &[&str] = &["PATH", "HOME", "HOSTNAME", "TERM", "LANG", "LC_*", "TZ"];
 
 /// Variables a secret may not be injected as: each lets whoever sets it run code in the
-/// child (the dynamic loader's `LD_*`, the shell's startup hooks) or redirect sesame.
+/// child or change which code it runs: the dynamic loader and C library (`LD_*`,
+/// `GCONV_PATH`, `GLIBC_TUNABLES`), the shells' startup hooks and exported functions
+/// (`BASH_ENV`, `BASH_FUNC_*`), the interpreters' module paths and option variables
+/// (Python, Perl, Ruby, Node.js, the JVM, .NET, PHP, Lua, Erlang, Tcl), and tools that run
+/// a command named by a variable (git, less, OpenSSL's engines). `SESAME_*` would
+/// redirect sesame itself. The list is documented in the README (hardening).
 const DANGEROUS_NAMES: &[&str] = &[
+    // The shells, and what every program inherits.
     "PATH",
+    "HOME",
     "IFS",
-    "BASH_ENV",
     "ENV",
-    "PROMPT_COMMAND",
+    "BASH_ENV",
+    "BASHOPTS",
     "SHELLOPTS",
+    "PROMPT_COMMAND",
+    "PS1",
+    "PS2",
     "PS4",
+    "CDPATH",
+    "ZDOTDIR",
+    // The C library.
+    "GCONV_PATH",
+    "GLIBC_TUNABLES",
+    "LOCPATH",
+    "NLSPATH",
+    // Python.
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONSTARTUP",
+    "PYTHONUSERBASE",
+    "PYTHONINSPECT",
+    "PYTHONBREAKPOINT",
+    "PYTHONWARNINGS",
+    "PYTHONEXECUTABLE",
+    "PYTHONPLATLIBDIR",
+    "PYTHONPYCACHEPREFIX",
+    // Perl.
+    "PERL5LIB",
+    "PERL5OPT",
+    "PERLLIB",
+    "PERL5DB",
+    // Ruby.
+    "RUBYOPT",
+    "RUBYLIB",
+    "GEM_HOME",
+    "GEM_PATH",
+    "BUNDLE_GEMFILE",
+    // Node.js.
+    "NODE_OPTIONS",
+    "NODE_PATH",
+    // The JVM.
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+    "JDK_JAVA_OPTIONS",
+    "JAVA_OPTS",
+    "CLASSPATH",
+    // .NET.
+    "DOTNET_STARTUP_HOOKS",
+    "DOTNET_ADDITIONAL_DEPS",
+    // PHP, Tcl, R, Erlang.
+    "PHPRC",
+    "PHP_INI_SCAN_DIR",
+    "TCLLIBPATH",
+    "R_PROFILE",
+    "R_PROFILE_USER",
+    "ERL_LIBS",
+    "ERL_FLAGS",
+    "ERL_AFLAGS",
+    "ERL_ZFLAGS",
+    // Tools that run a command or load code named by a variable.
+    "OPENSSL_CONF",
+    "OPENSSL_ENGINES",
+    "LESSOPEN",
+    "LESSCLOSE",
+    "GIT_ASKPASS",
+    "SSH_ASKPASS",
+    "GIT_SSH",
+    "GIT_SSH_COMMAND",
+    "GIT_EXEC_PATH",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_GLOBAL",
+    "GIT_CONFIG_SYSTEM",
+    "GIT_PROXY_COMMAND",
+    "GIT_EXTERNAL_DIFF",
+    "GIT_EDITOR",
+    "GIT_PAGER",
 ];
-const DANGEROUS_PREFIXES: &[&str] = &["LD_", "DYLD_", "SESAME_"];
+/// Prefixes of refused names: the loaders' `LD_*`/`DYLD_*`, bash's exported functions
+/// (`BASH_FUNC_name%%`), Lua's versioned `LUA_INIT_5_4`..., .NET's profiler hooks,
+/// git's numbered `GIT_CONFIG_KEY_n`/`GIT_CONFIG_VALUE_n`, and sesame's own settings.
+const DANGEROUS_PREFIXES: &[&str] = &[
+    "LD_",
+    "DYLD_",
+    "BASH_FUNC_",
+    "LUA_INIT",
+    "LUA_PATH",
+    "LUA_CPATH",
+    "CORECLR_",
+    "COMPlus_",
+    "GIT_CONFIG_KEY_",
+    "GIT_CONFIG_VALUE_",
+    "SESAME_",
+];
 
-/// Whether injecting a variable called `name` would let the child be hijacked.
+/// Whether injecting a variable called `name` would let the child be hijacked. The one
+/// check for `inject.env` (manifest time) and for `--file-env`'s names (resolve time).
 pub fn is_dangerous_name(name: &str) -> bool {
     DANGEROUS_NAMES.contains(&name) || DANGEROUS_PREFIXES.iter().any(|p| name.starts_with(p))
 }
@@ -61,6 +180,36 @@ pub fn is_valid_name(name: &str) -> bool {
     let b = name.as_bytes();
     matches!(b.first(), Some(c) if c.is_ascii_alphabetic() || *c == b'_')
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+}
+
+/// Words that YAML 1.1 readers (PyYAML, Go's yaml.v2, Ruby's Psych, many editors'
+/// linters) read as booleans or null. sesame reads YAML 1.2, where only `true` and
+/// `false` are booleans, so `inject: {env: off}` would name a variable `off` here and
+/// mean "none" to every other tool reading the manifest: these words are refused as the
+/// names of secrets and variables, quoted or not.
+const YAML11_WORDS: &[&str] = &[
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
+    "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL",
+];
+
+/// [`YAML11_WORDS`] as the JSON Schema says it (a lookahead before the name pattern).
+#[cfg(test)]
+const NAME_PATTERN: &str = "^(?!(?:[yY]|[yY]es|YES|[nN]|[nN]o|NO|[tT]rue|TRUE|[fF]alse|FALSE|[oO]n|ON|[oO]ff|OFF|[nN]ull|NULL)$)[A-Za-z_][A-Za-z0-9_]*$";
+
+/// Why `name` cannot be the manifest's name of a `what` ("secret", "variable"), if it
+/// cannot. The name is manifest text, never a value, so the message quotes it.
+fn name_problem(name: &str, what: &str) -> Option<String> {
+    if !is_valid_name(name) {
+        Some(format!(
+            "{name:?} is not a valid {what} name (letters, digits and _, not starting with a digit)"
+        ))
+    } else if YAML11_WORDS.contains(&name) {
+        Some(format!(
+            "{name:?} is refused as a {what} name: YAML 1.1 tools read it as a boolean or null (for no variable, write inject: {{env: false}})"
+        ))
+    } else {
+        None
+    }
 }
 
 /// Where a secret may be found, in the order the manifest's `sources` gives.
@@ -134,7 +283,9 @@ impl fmt::Display for AwsLocation {
 )]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trim {
-    /// Drop all trailing `\n` and `\r\n`, as the shell's `$(<file)` does.
+    /// Drop all trailing `\n` and `\r\n`. The shell's `$(<file)` drops the `\n` but
+    /// keeps the `\r`; sesame drops it too, since a trailing `\r\n` is a line ending
+    /// saved on Windows, not part of the value (`none` keeps it).
     Newline,
     /// Drop all leading and trailing whitespace.
     Whitespace,
@@ -191,9 +342,7 @@ pub enum Requirement {
 pub struct Rules {
     pub min_length: Option<usize>,
     pub max_length: Option<usize>,
-    /// Compiled as `^(?:pattern)$`, so it must match the whole value. Secrets with the
-    /// same pattern share one compiled expression (and its match cache).
-    pub pattern: Option<(String, Arc<Regex>)>,
+    pub pattern: Option<Pattern>,
     pub format: Option<Format>,
     pub decoded_bytes: Option<usize>,
     pub min_key_bits: Option<u32>,
@@ -201,10 +350,35 @@ pub struct Rules {
     pub forbid: Vec<String>,
 }
 
+/// A `pattern:`, compiled as `^(?:pattern)$` so that it must match the whole value.
+/// Secrets with the same pattern share one compiled expression (and its match cache).
+#[derive(Clone, Debug)]
+pub struct Pattern {
+    /// The pattern as the manifest writes it (for messages).
+    pub source: String,
+    pub regex: Arc<Regex>,
+    /// The longest value (in bytes) matched against it; a longer one fails the rule
+    /// unmatched. See [`PATTERN_BOUNDS`].
+    pub max_len: usize,
+}
+
+/// How large a compiled `pattern:` may be, and the longest value matched against a
+/// pattern of each size. regex-lite matches in time proportional to the compiled size
+/// times the value's length (its PikeVM never backtracks), so each pair bounds that
+/// product (to 2^30: about a second, measured with the worst patterns that fit, such as
+/// `(?:.*a){N}`). A pattern is compiled with the smallest limit it fits; one that fits
+/// none is a manifest error.
+pub const PATTERN_BOUNDS: [(usize, usize); 3] = [
+    (4 << 10, 256 << 10),
+    (16 << 10, 64 << 10),
+    (64 << 10, 16 << 10),
+];
+
 /// `generate:` — how `sesame generate` makes a value.
 #[cfg_attr(test, derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Generate {
+    #[cfg_attr(test, schemars(range(min = 1, max = MAX_GENERATE_LENGTH)))]
     pub length: usize,
     pub charset: Charset,
 }
@@ -252,6 +426,8 @@ pub struct SecretSpec {
     pub sources: Vec<Source>,
     /// Relative path inside the secrets directory; `None` means `NAME`, then lowercase.
     pub file: Option<PathBuf>,
+    /// The field of a JSON object file that holds the value (`file` and `file_env`).
+    pub key: Option<String>,
     /// The variable read by the `env` source; `<env>_FILE` is the `file_env` variable.
     pub env: String,
     /// The variable the child gets, if any.
@@ -285,6 +461,7 @@ impl SecretSpec {
             requirement: Requirement::Required,
             sources: vec![Source::FileEnv],
             file: None,
+            key: None,
             env: name.to_owned(),
             inject_env: Some(name.to_owned()),
             inject_file: None,
@@ -310,6 +487,9 @@ pub struct Manifest {
     pub environments: Option<Vec<String>>,
     pub clear_env: bool,
     pub keep_env: Vec<String>,
+    /// With `--user`: set `no_new_privs` after the drop, so that no setuid binary or
+    /// file capability gives the command root (or anything) back.
+    pub no_new_privs: bool,
     pub on_change: OnChange,
     pub on_change_signal: Signal,
     pub restart_grace: Duration,
@@ -330,6 +510,7 @@ impl Default for Manifest {
             environments: None,
             clear_env: false,
             keep_env: DEFAULT_KEEP_ENV.iter().map(|s| s.to_string()).collect(),
+            no_new_privs: true,
             on_change: OnChange::Restart,
             on_change_signal: Signal::SIGHUP,
             restart_grace: Duration::from_secs(10),
@@ -342,7 +523,7 @@ impl Default for Manifest {
 impl Manifest {
     /// Reads and checks the manifest at `path`.
     pub fn load(path: &Path) -> Result<Self, Error> {
-        let shown = path.display();
+        let shown = crate::shown::path(path);
         let (bytes, _) = read_capped(path, MAX_MANIFEST_SIZE).map_err(|e| match e {
             ReadError::NotFound => Error::Manifest(format!("manifest {shown}: no such file")),
             e => Error::Manifest(format!("manifest {shown}: {e}")),
@@ -358,8 +539,12 @@ impl Manifest {
 
     /// Parses and checks manifest text; `path` is only used in messages.
     pub fn parse(text: &str, path: Option<&Path>) -> Result<Self, Error> {
-        let shown = path.map_or_else(|| "<manifest>".to_owned(), |p| p.display().to_string());
-        let text = yaml::normalize(text);
+        let shown = path.map_or_else(
+            || "<manifest>".to_owned(),
+            |p| crate::shown::path(p).to_string(),
+        );
+        let text = Normalized(yaml::normalize(text));
+        let text: &str = &text;
         let report = |mut problems: Problems| {
             // In the order of the file (those without a place first), and only the first
             // MAX_PROBLEMS: a line and column cost a scan of the text up to them.
@@ -368,9 +553,13 @@ impl Manifest {
             let mut lines: Vec<String> = problems
                 .into_iter()
                 .take(MAX_PROBLEMS)
-                .map(|(at, msg)| match at {
-                    Some(at) => format!("manifest {shown}:{}: {msg}", yaml::mark(&text, at)),
-                    None => format!("manifest {shown}: {msg}"),
+                .map(|(at, msg)| {
+                    // A key may hold any character: one problem stays one line.
+                    let msg = crate::shown::text(&msg);
+                    match at {
+                        Some(at) => format!("manifest {shown}:{}: {msg}", yaml::mark(text, at)),
+                        None => format!("manifest {shown}: {msg}"),
+                    }
                 })
                 .collect();
             if more > 0 {
@@ -378,11 +567,33 @@ impl Manifest {
             }
             Error::Manifest(lines.join("\n"))
         };
-        let root = yaml::parse(&text)
-            .map_err(|e| Error::Manifest(format!("manifest {shown}:{}: {}", e.mark, e.message)))?;
+        let root = yaml::parse(text).map_err(|e| {
+            let message = crate::shown::text(&e.message);
+            Error::Manifest(format!("manifest {shown}:{}: {message}", e.mark))
+        })?;
         let mut reader = Reader::new();
         let (raw, secrets) = reader.manifest(root).map_err(&report)?;
         raw.validate(path, secrets, &mut reader).map_err(&report)
+    }
+}
+
+/// The manifest's text with its line breaks made `\n`: a copy when it had a `\r`, and
+/// that copy holds the `default:` values, so it is zeroed when dropped (the file's
+/// bytes, read by [`Manifest::load`], are zeroed too).
+struct Normalized<'t>(Cow<'t, str>);
+
+impl Drop for Normalized<'_> {
+    fn drop(&mut self) {
+        if let Cow::Owned(s) = &mut self.0 {
+            zeroize::Zeroize::zeroize(s);
+        }
+    }
+}
+
+impl std::ops::Deref for Normalized<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
     }
 }
 
@@ -398,6 +609,11 @@ struct RawManifest {
     /// applies to secrets with aws_secretsmanager or aws_ssm).
     sources: Option<Vec<Source>>,
     /// Remove consumed source variables and SESAME_* from the child (default true).
+    #[cfg_attr(
+        test,
+        schemars(with = "Flag"),
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     scrub: Option<bool>,
     /// Larger secret files are an error (default 1MiB).
     max_file_size: Option<Size>,
@@ -406,9 +622,17 @@ struct RawManifest {
     /// The names --environment may take.
     environments: Option<Vec<String>>,
     /// The child gets only keep_env and the secrets (default false).
+    #[cfg_attr(
+        test,
+        schemars(with = "Flag"),
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     clear_env: Option<bool>,
     /// Variables kept with clear_env; a trailing * matches a prefix.
     keep_env: Option<Vec<String>>,
+    /// With --user: forbid the command to gain privileges through setuid binaries or
+    /// file capabilities (PR_SET_NO_NEW_PRIVS; default true).
+    no_new_privs: Option<bool>,
     /// What --watch does when a value changes (default restart).
     on_change: Option<OnChange>,
     /// Signal for on_change: signal (default SIGHUP).
@@ -431,36 +655,52 @@ struct RawSecret {
     /// What the secret is for (shown to people, never used).
     description: Option<String>,
     /// Whether the secret must be present (default true).
+    #[cfg_attr(
+        test,
+        schemars(with = "Flag"),
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     required: Option<bool>,
     /// Instead of required: required only in these environments.
     required_in: Option<Vec<String>>,
     /// File name in secrets_dir (default: NAME, then lowercase name).
     file: Option<String>,
+    /// The file holds a JSON object: take this field of it (file and file_env sources).
+    key: Option<String>,
     /// Variable to read (default: NAME); NAME_FILE is the indirection.
+    #[cfg_attr(test, schemars(pattern(NAME_PATTERN)))]
     env: Option<String>,
     /// How the child receives the value.
     inject: Option<RawInject>,
     /// Value of an optional secret when no source has it.
-    default: Option<String>,
+    // A value: zeroed when dropped, from the moment it is read.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
+    default: Option<Secret>,
     /// Trailing characters removed from file values (default newline; none for PEM formats).
     trim: Option<Trim>,
     /// Minimum length in characters.
+    #[cfg_attr(test, schemars(range(max = MAX_LENGTH_LIMIT)))]
     min_length: Option<usize>,
     /// Maximum length in characters.
+    #[cfg_attr(test, schemars(range(max = MAX_LENGTH_LIMIT)))]
     max_length: Option<usize>,
     /// Regular expression the whole value must match.
     pattern: Option<String>,
     /// The value's format.
     format: Option<Format>,
     /// base64/base64url/hex: exact decoded length in bytes.
+    #[cfg_attr(test, schemars(range(max = MAX_DECODED_BYTES)))]
     decoded_bytes: Option<usize>,
     /// rsa-private-key/rsa-public-key: minimum modulus size.
+    #[cfg_attr(test, schemars(range(max = MAX_KEY_BITS)))]
     min_key_bits: Option<u32>,
     /// Minimum of length × Shannon entropy per character.
+    #[cfg_attr(test, schemars(range(min = 0, max = MAX_ENTROPY_BITS)))]
     min_entropy_bits: Option<f64>,
     /// Values that are refused.
     forbid: Option<Vec<String>>,
     /// Warn when the secret's file is older than this (mtime).
+    #[cfg_attr(test, schemars(range(max = MAX_AGE_DAYS)))]
     max_age_days: Option<u32>,
     /// How sesame generate makes a value.
     generate: Option<Generate>,
@@ -491,16 +731,34 @@ struct RawAwsSsm {
 #[derive(Default)]
 struct RawInject {
     /// Variable the child gets (default: NAME); false for none.
+    #[cfg_attr(
+        test,
+        schemars(with = "InjectEnv"),
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     env: Option<InjectEnv>,
     /// Also write the value to this absolute path for the child.
     file: Option<String>,
     /// Mode of inject.file (default "0400").
+    #[cfg_attr(
+        test,
+        schemars(with = "InjectMode"),
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     mode: Option<Mode>,
 }
 
 /// The `secrets:` mapping, for the schema: names to [`RawSecret`]s.
 #[cfg(test)]
 struct Secrets;
+
+/// A boolean key, for the schema: `true` or `false`, never null or empty.
+#[cfg(test)]
+struct Flag;
+
+/// `inject.mode`, for the schema: a [`Mode`] without the setuid, setgid or sticky bit.
+#[cfg(test)]
+struct InjectMode;
 
 /// `inject.env`: a variable name, or `false` for none.
 enum InjectEnv {
@@ -543,8 +801,8 @@ struct Reader<'d> {
 type KeyPath<'p> = &'p [&'p str];
 
 /// The keys of each mapping, for "unknown field" messages.
-const MANIFEST_KEYS: &str = "version, secrets_dir, sources, scrub, max_file_size, max_mode, environments, clear_env, keep_env, on_change, on_change_signal, restart_grace, remote_timeout, secrets";
-const SECRET_KEYS: &str = "description, required, required_in, file, env, inject, default, trim, min_length, max_length, pattern, format, decoded_bytes, min_key_bits, min_entropy_bits, forbid, max_age_days, generate, aws_secretsmanager, aws_ssm";
+const MANIFEST_KEYS: &str = "version, secrets_dir, sources, scrub, max_file_size, max_mode, environments, clear_env, keep_env, no_new_privs, on_change, on_change_signal, restart_grace, remote_timeout, secrets";
+const SECRET_KEYS: &str = "description, required, required_in, file, key, env, inject, default, trim, min_length, max_length, pattern, format, decoded_bytes, min_key_bits, min_entropy_bits, forbid, max_age_days, generate, aws_secretsmanager, aws_ssm";
 
 impl<'d> Reader<'d> {
     fn new() -> Self {
@@ -588,6 +846,7 @@ impl<'d> Reader<'d> {
             environments: None,
             clear_env: None,
             keep_env: None,
+            no_new_privs: None,
             on_change: None,
             on_change_signal: None,
             restart_grace: None,
@@ -608,12 +867,15 @@ impl<'d> Reader<'d> {
                 }
                 "scrub" => m.scrub = self.boolean(v, top, k),
                 "max_file_size" => {
-                    m.max_file_size = self.parsed(v, top, k, parse_size, SIZE).map(Size)
+                    m.max_file_size = self
+                        .bounded(v, top, k, parse_size, SIZE, MAX_FILE_SIZE_LIMIT, "64MiB")
+                        .map(Size)
                 }
                 "max_mode" => m.max_mode = self.mode(v, top, k),
                 "environments" => m.environments = self.strings(v, top, k),
                 "clear_env" => m.clear_env = self.boolean(v, top, k),
                 "keep_env" => m.keep_env = self.strings(v, top, k),
+                "no_new_privs" => m.no_new_privs = self.boolean(v, top, k),
                 "on_change" => {
                     m.on_change =
                         self.choice(v, top, k, OnChange::from_name, "restart, signal or none")
@@ -621,12 +883,12 @@ impl<'d> Reader<'d> {
                 "on_change_signal" => m.on_change_signal = self.string(v, top, k),
                 "restart_grace" => {
                     m.restart_grace = self
-                        .parsed(v, top, k, parse_duration, DURATION)
+                        .bounded(v, top, k, parse_duration, DURATION, MAX_DURATION, "24h")
                         .map(Seconds)
                 }
                 "remote_timeout" => {
                     m.remote_timeout = self
-                        .parsed(v, top, k, parse_duration, DURATION)
+                        .bounded(v, top, k, parse_duration, DURATION, MAX_DURATION, "24h")
                         .map(Seconds)
                 }
                 "secrets" => (has_secrets, secrets) = (true, self.secrets(v)),
@@ -678,21 +940,22 @@ impl<'d> Reader<'d> {
                 "required" => s.required = self.boolean(v, p, k),
                 "required_in" => s.required_in = self.strings(v, p, k),
                 "file" => s.file = self.string(v, p, k),
+                "key" => s.key = self.string(v, p, k),
                 "env" => s.env = self.string(v, p, k),
                 "inject" => s.inject = self.inject(v, &[p, &[k]].concat()),
-                "default" => s.default = self.string(v, p, k),
+                "default" => s.default = self.string(v, p, k).map(Secret::new),
                 "trim" => {
                     s.trim = self.choice(v, p, k, Trim::from_name, "newline, whitespace or none")
                 }
-                "min_length" => s.min_length = self.number(v, p, k),
-                "max_length" => s.max_length = self.number(v, p, k),
+                "min_length" => s.min_length = self.count(v, p, k, MAX_LENGTH_LIMIT),
+                "max_length" => s.max_length = self.count(v, p, k, MAX_LENGTH_LIMIT),
                 "pattern" => s.pattern = self.string(v, p, k),
                 "format" => s.format = self.choice(v, p, k, Format::from_name, Format::NAMES),
-                "decoded_bytes" => s.decoded_bytes = self.number(v, p, k),
-                "min_key_bits" => s.min_key_bits = self.number(v, p, k),
+                "decoded_bytes" => s.decoded_bytes = self.count(v, p, k, MAX_DECODED_BYTES),
+                "min_key_bits" => s.min_key_bits = self.count(v, p, k, MAX_KEY_BITS),
                 "min_entropy_bits" => s.min_entropy_bits = self.number(v, p, k),
                 "forbid" => s.forbid = self.strings(v, p, k),
-                "max_age_days" => s.max_age_days = self.number(v, p, k),
+                "max_age_days" => s.max_age_days = self.count(v, p, k, MAX_AGE_DAYS),
                 "generate" => s.generate = self.generate(v, &[p, &[k]].concat()),
                 "aws_secretsmanager" => {
                     s.aws_secretsmanager = self.aws_secretsmanager(v, &[p, &[k]].concat())
@@ -748,6 +1011,16 @@ impl<'d> Reader<'d> {
                         Value::Scalar { text, plain: true } if text == "true" => {
                             Some(InjectEnv::Default)
                         }
+                        // Empty is not "none": the key was written, so say what it means.
+                        Value::Null => {
+                            r.bad(
+                                value.at,
+                                p,
+                                k,
+                                "is empty: write a variable name, or false for none",
+                            );
+                            None
+                        }
                         _ => r.string(value, p, k).map(InjectEnv::Name),
                     }
                 }
@@ -764,7 +1037,7 @@ impl<'d> Reader<'d> {
         let (at, keys) = self.fields(node, p, |r, Entry { key, key_at, value }| {
             let k = &*key;
             match k {
-                "length" => length = r.number(value, p, k),
+                "length" => length = r.count(value, p, k, MAX_GENERATE_LENGTH),
                 "charset" => {
                     charset = r.choice(
                         value,
@@ -841,12 +1114,14 @@ impl<'d> Reader<'d> {
         }
     }
 
-    /// `true` or `false`, unquoted.
+    /// `true` or `false`, unquoted: YAML 1.2's booleans, the JSON ones. `True`, `no`,
+    /// `off`, `~` and an empty value are refused, not read as false: YAML 1.1 tools read
+    /// some of them as booleans and some as strings, and a key that was written means
+    /// something.
     fn boolean(&mut self, node: Node<'d>, parent: KeyPath, key: &str) -> Option<bool> {
         match &node.value {
             Value::Scalar { text, plain: true } if text == "true" => Some(true),
             Value::Scalar { text, plain: true } if text == "false" => Some(false),
-            Value::Null => None,
             _ => {
                 self.bad(node.at, parent, key, "expected a boolean, true or false");
                 None
@@ -880,6 +1155,54 @@ impl<'d> Reader<'d> {
                 None
             }
         }
+    }
+
+    /// An unquoted whole number from 0 to `max`, as any integer type it fits. A larger
+    /// one, however many digits it has, is reported with the bound.
+    fn count<T: TryFrom<u64>>(
+        &mut self,
+        node: Node<'d>,
+        parent: KeyPath,
+        key: &str,
+        max: u64,
+    ) -> Option<T> {
+        let why = match &node.value {
+            Value::Null => return None,
+            Value::Scalar { text, plain: true }
+                if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                match text.parse::<u64>() {
+                    Ok(n) if n <= max => return T::try_from(n).ok(),
+                    _ => format!("must be at most {max}"),
+                }
+            }
+            Value::Scalar { plain: true, .. } => "expected a whole number, 0 or more".into(),
+            _ => "expected a number (without quotes)".into(),
+        };
+        self.bad(node.at, parent, key, why);
+        None
+    }
+
+    /// A scalar that `parse` understands and that is at most `max` (`shown` in the
+    /// message).
+    #[allow(clippy::too_many_arguments)]
+    fn bounded<T: PartialOrd>(
+        &mut self,
+        node: Node<'d>,
+        parent: KeyPath,
+        key: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        expected: &str,
+        max: T,
+        shown: &str,
+    ) -> Option<T> {
+        let at = node.at;
+        let v = self.parsed(node, parent, key, parse, expected)?;
+        if v > max {
+            self.bad(at, parent, key, format_args!("must be at most {shown}"));
+            return None;
+        }
+        Some(v)
     }
 
     /// A list of strings; a single value is not a list.
@@ -973,31 +1296,37 @@ const SIZE: &str = "not a size (use bytes, or a number with KiB or MiB)";
 const DURATION: &str = "not a duration (use seconds, or a number with ms, s, m or h)";
 
 /// Splits `"512 KiB"` into `(512, "KiB")`: leading digits, then a unit (may be empty).
+/// Too many digits saturate (to `u64::MAX`), so that the caller's bound reports them.
 fn number_and_unit(v: &str) -> Option<(u64, &str)> {
     let v = v.trim();
     let digits = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
     let (num, unit) = v.split_at(digits);
-    Some((num.parse().ok()?, unit.trim()))
+    if num.is_empty() {
+        return None;
+    }
+    Some((num.parse().unwrap_or(u64::MAX), unit.trim()))
 }
 
+/// A size in bytes (saturating: the caller bounds it).
 fn parse_size(v: &str) -> Option<u64> {
     let (num, unit) = number_and_unit(v)?;
-    let mult = match unit {
+    let mult: u64 = match unit {
         "" | "B" => 1,
         "KiB" => 1 << 10,
         "MiB" => 1 << 20,
         _ => return None,
     };
-    num.checked_mul(mult)
+    Some(num.saturating_mul(mult))
 }
 
+/// A duration (saturating: the caller bounds it).
 fn parse_duration(v: &str) -> Option<Duration> {
     let (n, unit) = number_and_unit(v)?;
     Some(match unit {
         "ms" => Duration::from_millis(n),
         "" | "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n.checked_mul(60)?),
-        "h" => Duration::from_secs(n.checked_mul(3600)?),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
         _ => return None,
     })
 }
@@ -1011,6 +1340,34 @@ fn parse_signal(v: &str) -> Option<Signal> {
         format!("SIG{upper}")
     };
     name.parse().ok()
+}
+
+/// Compiles a `pattern:` within [`PATTERN_BOUNDS`], or says why it cannot be.
+fn compile_pattern(source: &str) -> Result<Pattern, String> {
+    let anchored = format!("^(?:{source})$");
+    let mut last = String::new();
+    for (size, max_len) in PATTERN_BOUNDS {
+        match RegexBuilder::new(&anchored).size_limit(size).build() {
+            Ok(re) => {
+                return Ok(Pattern {
+                    source: source.to_owned(),
+                    regex: Arc::new(re),
+                    max_len,
+                });
+            }
+            Err(e) => last = e.to_string(),
+        }
+    }
+    let (largest, _) = PATTERN_BOUNDS[PATTERN_BOUNDS.len() - 1];
+    if last.contains("size limit") {
+        Err(format!(
+            "too complex: it compiles to more than {} KiB (simplify nested or large counted repetitions)",
+            largest >> 10
+        ))
+    } else {
+        let why = last.lines().last().unwrap_or("invalid").trim();
+        Err(format!("not a valid regular expression ({why})"))
+    }
 }
 
 /// Whether `p` is a plain relative path that stays inside the directory it is joined to.
@@ -1034,9 +1391,9 @@ mod schema_impls {
         fn json_schema(generator: &mut SchemaGenerator) -> Schema {
             let secret = generator.subschema_for::<Option<RawSecret>>();
             json_schema!({
-                "description": "The secrets, by name. A name is [A-Za-z_][A-Za-z0-9_]*.",
+                "description": "The secrets, by name. A name is [A-Za-z_][A-Za-z0-9_]*, and not a word YAML 1.1 reads as a boolean or null (yes, no, on, off, y, n, true, false, null in any usual case).",
                 "type": "object",
-                "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                "propertyNames": {"pattern": NAME_PATTERN},
                 "additionalProperties": secret,
             })
         }
@@ -1049,7 +1406,32 @@ mod schema_impls {
         fn json_schema(_: &mut SchemaGenerator) -> Schema {
             json_schema!({
                 "description": "The variable the child gets (default: the secret's name), or false for none.",
-                "oneOf": [{"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}, {"type": "boolean"}],
+                "oneOf": [{"type": "string", "pattern": NAME_PATTERN}, {"type": "boolean"}],
+            })
+        }
+    }
+
+    impl JsonSchema for Flag {
+        fn schema_name() -> Cow<'static, str> {
+            "Flag".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "description": "true or false (YAML 1.2; not True, yes, on, nor empty).",
+                "type": "boolean",
+            })
+        }
+    }
+
+    impl JsonSchema for InjectMode {
+        fn schema_name() -> Cow<'static, str> {
+            "InjectMode".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "description": "A file mode as a quoted octal string, at most \"0777\" (no setuid, setgid or sticky bit).",
+                "type": "string",
+                "pattern": "^0?[0-7]{1,3}$",
             })
         }
     }
@@ -1060,8 +1442,8 @@ mod schema_impls {
         }
         fn json_schema(_: &mut SchemaGenerator) -> Schema {
             json_schema!({
-                "description": "Bytes, or a number with B, KiB or MiB.",
-                "oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^\\s*[0-9]+\\s*(B|KiB|MiB)?\\s*$"}],
+                "description": "Bytes, or a number with B, KiB or MiB; at most 64MiB.",
+                "oneOf": [{"type": "integer", "minimum": 1, "maximum": MAX_FILE_SIZE_LIMIT}, {"type": "string", "pattern": "^\\s*[0-9]+\\s*(B|KiB|MiB)?\\s*$"}],
             })
         }
     }
@@ -1085,8 +1467,8 @@ mod schema_impls {
         }
         fn json_schema(_: &mut SchemaGenerator) -> Schema {
             json_schema!({
-                "description": "Seconds, or a number with ms, s, m or h.",
-                "oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^\\s*[0-9]+\\s*(ms|s|m|h)?\\s*$"}],
+                "description": "Seconds, or a number with ms, s, m or h; at most 24h.",
+                "oneOf": [{"type": "integer", "minimum": 0, "maximum": MAX_DURATION.as_secs()}, {"type": "string", "pattern": "^\\s*[0-9]+\\s*(ms|s|m|h)?\\s*$"}],
             })
         }
     }
@@ -1220,7 +1602,7 @@ impl RawManifest {
         });
         for (first, later) in writes {
             let (s, f) = (&secrets[later], &secrets[first]);
-            let file = s.inject_file.as_ref().map(|(p, _)| p.display());
+            let file = s.inject_file.as_ref().map(|(p, _)| crate::shown::path(p));
             let msg = format!(
                 "secrets.{}.inject.file: {} is already written by {}",
                 s.name,
@@ -1241,6 +1623,7 @@ impl RawManifest {
             environments: self.environments,
             clear_env: self.clear_env.unwrap_or(false),
             keep_env,
+            no_new_privs: self.no_new_privs.unwrap_or(true),
             on_change: self.on_change.unwrap_or(OnChange::Restart),
             on_change_signal,
             restart_grace: self.restart_grace.map_or(Duration::from_secs(10), |s| s.0),
@@ -1254,7 +1637,7 @@ struct SecretContext<'a> {
     sources: &'a [Source],
     environments: Option<&'a [String]>,
     /// The patterns compiled so far: each distinct pattern is compiled once.
-    patterns: RefCell<HashMap<String, Arc<Regex>>>,
+    patterns: RefCell<HashMap<String, Pattern>>,
 }
 
 impl RawSecret {
@@ -1280,11 +1663,8 @@ impl RawSecret {
             .copied()
             .filter(|s| *s != Source::Aws || aws.is_some())
             .collect();
-        if !is_valid_name(name) {
-            bad(
-                "name: not a valid secret name (letters, digits and _, not starting with a digit)"
-                    .into(),
-            );
+        if let Some(why) = name_problem(name, "secret") {
+            bad(format!("name: {why}"));
         }
         let requirement = match (self.required, self.required_in) {
             (Some(_), Some(_)) => {
@@ -1307,15 +1687,47 @@ impl RawSecret {
         if self.default.is_some() && requirement != Requirement::Optional {
             bad("default: only an optional secret (required: false) can have a default".into());
         }
+        // A default is injected like any value: refuse at manifest time what no variable
+        // can hold (a NUL ends a C string; the variable would be dropped or cut).
+        if self
+            .default
+            .as_ref()
+            .is_some_and(|d| d.expose().contains('\0'))
+        {
+            bad("default: contains a NUL character, which no variable can hold (the value is not shown)".into());
+        }
         let file = self.file.map(PathBuf::from);
         if let Some(f) = &file
             && !is_contained(f)
         {
             bad("file: must be a relative path inside the secrets directory (no .. and not absolute)".into());
         }
+        if let Some(k) = &self.key {
+            if k.is_empty() {
+                bad("key: must not be empty".into());
+            }
+            if !sources
+                .iter()
+                .any(|s| matches!(s, Source::File | Source::FileEnv))
+            {
+                bad(
+                    "key: applies to the file and file_env sources, and sources lists neither"
+                        .into(),
+                );
+            }
+            if self.trim.is_some() {
+                bad("trim: does not apply with key (the field is used exactly as the JSON string holds it)".into());
+            }
+            if self.generate.is_some() {
+                bad(
+                    "generate: cannot write one field of a JSON file (remove key or generate)"
+                        .into(),
+                );
+            }
+        }
         let env = self.env.unwrap_or_else(|| name.to_owned());
-        if !is_valid_name(&env) {
-            bad(format!("env: {env:?} is not a valid variable name"));
+        if let Some(why) = name_problem(&env, "variable") {
+            bad(format!("env: {why}"));
         }
         let (inject_env, inject_file) = match self.inject {
             None => (Some(name.to_owned()), None),
@@ -1334,12 +1746,18 @@ impl RawSecret {
                 if inj.mode.is_some() && file.is_none() {
                     bad("inject.mode: only applies with inject.file".into());
                 }
+                if inj.mode.as_ref().is_some_and(|m| m.0 > MAX_INJECT_MODE) {
+                    bad(
+                        "inject.mode: must be at most \"0777\" (no setuid, setgid or sticky bit)"
+                            .into(),
+                    );
+                }
                 (var, file.map(|f| (f, inj.mode.map_or(0o400, |m| m.0))))
             }
         };
         if let Some(var) = &inject_env {
-            if !is_valid_name(var) {
-                bad(format!("inject.env: {var:?} is not a valid variable name"));
+            if let Some(why) = name_problem(var, "variable") {
+                bad(format!("inject.env: {why}"));
             } else if is_dangerous_name(var) {
                 bad(format!(
                     "inject.env: refusing to inject {var}: it would let the value take over the program"
@@ -1362,10 +1780,11 @@ impl RawSecret {
             requirement,
             sources,
             file,
+            key: self.key,
             env,
             inject_env,
             inject_file,
-            default: self.default.map(Secret::new),
+            default: self.default,
             trim,
             rules,
             max_age_days: self.max_age_days,
@@ -1420,7 +1839,7 @@ impl RawSecret {
     /// The rule keys, checked against each other.
     fn rules(
         &self,
-        patterns: &RefCell<HashMap<String, Arc<Regex>>>,
+        patterns: &RefCell<HashMap<String, Pattern>>,
         bad: &mut dyn FnMut(String),
     ) -> Rules {
         if let (Some(min), Some(max)) = (self.min_length, self.max_length)
@@ -1428,21 +1847,19 @@ impl RawSecret {
         {
             bad(format!("min_length: {min} is more than max_length {max}"));
         }
-        let compiled = |p: &String| {
-            if let Some(re) = patterns.borrow().get(p) {
-                return Ok(Arc::clone(re));
+        let pattern = self.pattern.as_ref().and_then(|p| {
+            if let Some(known) = patterns.borrow().get(p) {
+                return Some(known.clone());
             }
-            let re = Arc::new(Regex::new(&format!("^(?:{p})$"))?);
-            patterns.borrow_mut().insert(p.clone(), Arc::clone(&re));
-            Ok::<_, regex_lite::Error>(re)
-        };
-        let pattern = self.pattern.as_ref().and_then(|p| match compiled(p) {
-            Ok(re) => Some((p.clone(), re)),
-            Err(e) => {
-                let why = e.to_string();
-                let why = why.lines().last().unwrap_or("invalid").trim().to_owned();
-                bad(format!("pattern: not a valid regular expression ({why})"));
-                None
+            match compile_pattern(p) {
+                Ok(compiled) => {
+                    patterns.borrow_mut().insert(p.clone(), compiled.clone());
+                    Some(compiled)
+                }
+                Err(why) => {
+                    bad(format!("pattern: {why}"));
+                    None
+                }
             }
         });
         let format = self.format;
@@ -1453,9 +1870,11 @@ impl RawSecret {
             bad("min_key_bits: needs format rsa-private-key or rsa-public-key".into());
         }
         if let Some(e) = self.min_entropy_bits
-            && !(e.is_finite() && e >= 0.0)
+            && !(e.is_finite() && (0.0..=MAX_ENTROPY_BITS).contains(&e))
         {
-            bad("min_entropy_bits: must be a number of bits, 0 or more".into());
+            bad(format!(
+                "min_entropy_bits: must be a number of bits from 0 to at most {MAX_ENTROPY_BITS}"
+            ));
         }
         Rules {
             min_length: self.min_length,
@@ -1576,6 +1995,12 @@ mod tests {
         assert_eq!(parse_size("512KiB"), Some(512 << 10));
         assert_eq!(parse_size("100"), Some(100));
         assert_eq!(parse_size("1GB"), None);
+        // Too many digits saturate, so that the bound (not "not a size") is reported.
+        assert_eq!(parse_size("99999999999999999999999 MiB"), Some(u64::MAX));
+        assert_eq!(
+            parse_duration("99999999999999999999h"),
+            Some(Duration::from_secs(u64::MAX))
+        );
         assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
         assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
         let m =
@@ -1584,6 +2009,20 @@ mod tests {
         assert_eq!(m.max_file_size, 2048);
         let e = parse("version: 1\nmax_mode: 0640\nsecrets: {}\n").unwrap_err();
         assert!(e.contains("quoted octal"), "{e}");
+    }
+
+    #[test]
+    fn a_pattern_is_compiled_with_the_smallest_bound_it_fits() {
+        let small = compile_pattern("[a-f0-9]{64}").unwrap();
+        assert_eq!(small.max_len, 256 << 10);
+        let larger = compile_pattern("(?:.*a){100}").unwrap();
+        assert_eq!(larger.max_len, 64 << 10);
+        let largest = compile_pattern("(?:.*a){200}").unwrap();
+        assert_eq!(largest.max_len, 16 << 10);
+        let e = compile_pattern("(?:[a-z]{1,50}){1,50}").unwrap_err();
+        assert!(e.starts_with("too complex"), "{e}");
+        let e = compile_pattern("([a-z").unwrap_err();
+        assert!(e.starts_with("not a valid regular expression"), "{e}");
     }
 
     #[test]

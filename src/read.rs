@@ -9,6 +9,7 @@
 //! and never reallocated behind its own back (a grown `Vec` would leave a copy of the
 //! old bytes in freed memory).
 
+use crate::walk::{Confined, WalkError};
 use nix::errno::Errno;
 use std::fmt;
 use std::fs::{File, Metadata};
@@ -34,6 +35,9 @@ pub enum ReadError {
         mode: Option<u32>,
         uid: u32,
     },
+    /// A directory or link on the way could have been changed by someone other than
+    /// root (reading for a `--user`: [`crate::walk`]); the text names it.
+    Untrusted(String),
     /// Any other failure, e.g. a symlink loop or an I/O error.
     Io(io::Error),
 }
@@ -54,6 +58,7 @@ impl fmt::Display for ReadError {
                 }
                 write!(f, "sesame runs as uid {uid})")
             }
+            ReadError::Untrusted(why) => f.write_str(why),
             ReadError::Io(e) if e.raw_os_error() == Some(Errno::ELOOP as i32) => {
                 f.write_str("too many levels of symbolic links")
             }
@@ -83,22 +88,33 @@ fn kind(meta: &Metadata) -> &'static str {
 /// Opens `path` (following symlinks), checks that it is a regular file of at most `max`
 /// bytes, and reads it whole. Returns the bytes and the file's metadata.
 pub fn read_capped(path: &Path, max: u64) -> Result<(Zeroizing<Vec<u8>>, Metadata), ReadError> {
-    read_capped_open(path, max).map(|(bytes, meta, _)| (bytes, meta))
+    read_capped_open(path, max, None).map(|(bytes, meta, _)| (bytes, meta))
 }
 
 /// [`read_capped`], and the file still open, for a caller that closes many files at
-/// once ([`CloseBatch`]).
+/// once ([`CloseBatch`]). With `confined`, the path is walked by [`crate::walk`]'s
+/// rules (for a root that reads on behalf of a `--user`): a link or directory on the
+/// way that someone else could have changed is an error, not followed.
 pub fn read_capped_open(
     path: &Path,
     max: u64,
+    confined: Option<&Confined>,
 ) -> Result<(Zeroizing<Vec<u8>>, Metadata, File), ReadError> {
     // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
     // O_NOCTTY: a terminal device must not become sesame's controlling terminal.
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc_flags())
-        .open(path)
-        .map_err(|e| open_error(path, e))?;
+    let mut file = match confined {
+        None => std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc_flags())
+            .open(path)
+            .map_err(|e| open_error(path, e))?,
+        Some(confined) => confined.open_file(path).map_err(|e| match e {
+            WalkError::NotFound => ReadError::NotFound,
+            WalkError::TooManyLinks => ReadError::Io(Errno::ELOOP.into()),
+            WalkError::Os { errno, .. } => open_error(path, errno.into()),
+            e @ WalkError::Untrusted { .. } => ReadError::Untrusted(e.to_string()),
+        })?,
+    };
     let meta = file.metadata().map_err(ReadError::Io)?;
     if !meta.file_type().is_file() {
         return Err(ReadError::NotRegular(kind(&meta)));
@@ -168,7 +184,9 @@ fn libc_flags() -> i32 {
 fn read_bounded(file: &mut File, expected: u64, max: u64) -> Result<Zeroizing<Vec<u8>>, ReadError> {
     // One byte more than expected, so that a file that did not grow is read in one
     // buffer and its end is seen without a second allocation.
-    let mut cap = (expected.min(max) + 1) as usize;
+    // Saturating: `max` may be `u64::MAX` (the manifest bounds max_file_size, but this
+    // reader is also given other limits).
+    let mut cap = usize::try_from(expected.min(max).saturating_add(1)).unwrap_or(usize::MAX);
     let mut buf = Zeroizing::new(vec![0u8; cap]);
     let mut len = 0;
     loop {
@@ -176,7 +194,8 @@ fn read_bounded(file: &mut File, expected: u64, max: u64) -> Result<Zeroizing<Ve
             if len as u64 > max {
                 return Err(ReadError::TooLarge { max });
             }
-            cap = (cap as u64 * 2).min(max + 1) as usize;
+            cap = usize::try_from((cap as u64).saturating_mul(2).min(max.saturating_add(1)))
+                .unwrap_or(usize::MAX);
             let mut bigger = Zeroizing::new(vec![0u8; cap]);
             bigger[..len].copy_from_slice(&buf[..len]);
             buf = bigger;

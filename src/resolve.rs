@@ -6,9 +6,11 @@
 //! [`Outcome`], and `validate` turns outcomes into verdicts once every secret is done.
 
 use crate::env::Environment;
-use crate::manifest::{AwsLocation, Manifest, SecretSpec, Source, Trim};
+use crate::json_field::{self, PickError};
+use crate::manifest::{AwsLocation, SecretSpec, Source, Trim};
 use crate::read::{CloseBatch, ReadError, read_capped_open};
 use crate::secret::Secret;
+use crate::shown;
 use std::borrow::Cow;
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
@@ -54,8 +56,8 @@ impl Origin {
 impl std::fmt::Display for Origin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Origin::FileEnv { var, path } => write!(f, "file {} (${var})", path.display()),
-            Origin::File { path } => write!(f, "file {}", path.display()),
+            Origin::FileEnv { var, path } => write!(f, "file {} (${var})", shown::path(path)),
+            Origin::File { path } => write!(f, "file {}", shown::path(path)),
             Origin::Env { var } => write!(f, "env {var}"),
             Origin::Aws(loc) => loc.fmt(f),
             Origin::Default => f.write_str("default"),
@@ -139,6 +141,10 @@ pub struct Context<'a> {
     pub remote_timeout: std::time::Duration,
     /// The secret files read so far, closed together.
     pub closes: CloseBatch,
+    /// Set when sesame reads for a less privileged program (`--user`): every path is
+    /// then walked by [`crate::walk`]'s rules, so a link or directory someone else could
+    /// have planted on the way is an error instead of a way to root-only files.
+    pub confined: Option<crate::walk::Confined>,
 }
 
 /// What a remote store said about one location.
@@ -246,19 +252,6 @@ fn fetch_remote(locations: &[&AwsLocation], _ctx: &Context) -> Vec<Fetched> {
         .collect()
 }
 
-/// The `X_FILE` variables that `--file-env` expands: every one set and not empty whose
-/// `X` the manifest does not already cover, as specs of their own.
-pub fn file_env_specs(manifest: &Manifest, env: &Environment) -> Vec<SecretSpec> {
-    let covered: std::collections::HashSet<&str> =
-        manifest.secrets.iter().map(|s| s.env.as_str()).collect();
-    env.names()
-        .filter_map(|var| var.strip_suffix("_FILE"))
-        .filter(|x| crate::manifest::is_valid_name(x) && !covered.contains(x))
-        .filter(|x| env.get_nonempty(&format!("{x}_FILE")).is_some())
-        .map(SecretSpec::from_file_env)
-        .collect()
-}
-
 fn resolve<'m>(spec: &'m SecretSpec, ctx: &Context) -> Step<'m> {
     let looks = Vec::new();
     // The manifest refuses these names; `--file-env` names come from the environment,
@@ -354,9 +347,9 @@ fn from_file_env(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Opt
     // A `_FILE` that names nothing is an error, not a fall-through: the operator asked
     // for that file.
     let path = Path::new(path);
-    let (outcome, found) = match read_file(path, ctx, spec.trim) {
+    let (outcome, found) = match read_file(path, ctx, spec) {
         Ok((value, meta)) => {
-            let found = ["used (", &path.to_string_lossy(), ")"].concat();
+            let found = ["used (", &shown::path(path).to_cow(), ")", &key_note(spec)].concat();
             let origin = Origin::FileEnv {
                 var: var.to_owned(),
                 path: path.to_path_buf(),
@@ -372,7 +365,13 @@ fn from_file_env(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Opt
             )
         }
         Err(why) => {
-            let why = format!("${var} names {}: {why}", path.display());
+            let why = if looks_like_a_path(path) {
+                format!("${var} names {}: {why}", shown::path(path))
+            } else {
+                format!(
+                    "${var} does not name an existing file, nor one in an existing directory (its value is not shown: it may be a secret put there by mistake)"
+                )
+            };
             (Outcome::Failed(why.clone()), why)
         }
     };
@@ -383,13 +382,30 @@ fn from_file_env(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Opt
     Some(outcome)
 }
 
+/// Whether an `X_FILE` value that could not be read may be shown in a message: only when
+/// it is a path, not a value put into `X_FILE` by mistake. It is one when it names
+/// something that exists, or when it is absolute and its directory (other than `/`)
+/// exists: a mistyped `/run/secrets/db_pasword` is shown, `hunter2`, `s3cr3t/+x==` or
+/// `/hunter2` are not. A relative path to nothing is not shown either.
+fn looks_like_a_path(path: &Path) -> bool {
+    const PATH_MAX: usize = 4096;
+    if path.as_os_str().len() > PATH_MAX {
+        return false;
+    }
+    path.symlink_metadata().is_ok()
+        || path.is_absolute()
+            && path
+                .parent()
+                .is_some_and(|d| d != Path::new("/") && d.is_dir())
+}
+
 /// The `file` source: candidates in the secrets directory, environment subdirectory
 /// first. An absent candidate falls through; any other failure stops the search.
 fn from_dir(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Option<Outcome> {
     // Each path is built only when the ones before it were not there.
     for path in file_candidates(spec, ctx) {
-        let place = path.to_string_lossy().into_owned();
-        let (outcome, found) = match read_file(&path, ctx, spec.trim) {
+        let place = shown::path(&path).to_cow().into_owned();
+        let (outcome, found) = match read_file(&path, ctx, spec) {
             Err(FileError::Read(ReadError::NotFound)) => {
                 looks.push(Look {
                     place,
@@ -405,7 +421,11 @@ fn from_dir(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Option<O
                     origin,
                     file,
                 };
-                (Outcome::Found(found), "used".into())
+                let used = match &spec.key {
+                    None => Cow::Borrowed("used"),
+                    Some(_) => Cow::Owned(["used", &key_note(spec)].concat()),
+                };
+                (Outcome::Found(found), used)
             }
             Err(why) => {
                 let why = format!("{place}: {why}");
@@ -494,10 +514,20 @@ pub fn environment_prefix(environment: Option<&str>) -> Option<String> {
     environment.map(|e| format!("{}_", e.to_ascii_uppercase().replace('-', "_")))
 }
 
+/// ` (key NAME)` for a secret that takes one field of a JSON file, for `--explain`.
+fn key_note(spec: &SecretSpec) -> String {
+    spec.key
+        .as_ref()
+        .map_or_else(String::new, |k| format!(" (key {k:?})"))
+}
+
 /// Why a file could not become a value.
 enum FileError {
     Read(ReadError),
     Content(&'static str),
+    /// The manifest's `key` could not be picked from the file (the key is named; the
+    /// file is named by the caller; nothing of the content is).
+    Key(String, PickError),
 }
 
 impl std::fmt::Display for FileError {
@@ -505,14 +535,37 @@ impl std::fmt::Display for FileError {
         match self {
             FileError::Read(e) => e.fmt(f),
             FileError::Content(why) => f.write_str(why),
+            FileError::Key(k, why @ (PickError::NotJson | PickError::NotObject)) => {
+                write!(f, "{why}, so key {k:?} cannot be picked from it")
+            }
+            FileError::Key(k, why) => write!(f, "key {k:?}: {why}"),
         }
     }
 }
 
-/// Reads a secret file (SPEC §3.2): safely, capped, trimmed, UTF-8 without NUL.
-fn read_file(path: &Path, ctx: &Context, trim: Trim) -> Result<(Secret, Metadata), FileError> {
-    let (mut bytes, meta, file) =
-        read_capped_open(path, ctx.max_file_size).map_err(FileError::Read)?;
+/// Reads a secret file (SPEC §3.2): safely, capped, trimmed, UTF-8 without NUL; with
+/// the manifest's `key`, the file is a JSON object and the value is that field of it.
+fn read_file(
+    path: &Path,
+    ctx: &Context,
+    spec: &SecretSpec,
+) -> Result<(Secret, Metadata), FileError> {
+    let (value, meta) = read_text(path, ctx, spec.trim)?;
+    let Some(key) = &spec.key else {
+        return Ok((value, meta));
+    };
+    let mut field =
+        json_field::pick(value.expose(), key).map_err(|why| FileError::Key(key.clone(), why))?;
+    // A JSON string may spell a NUL (`\u0000`): the same rule as for the file itself.
+    let bytes = Zeroizing::new(std::mem::take(&mut *field).into_bytes());
+    let value = value_from_bytes(bytes).map_err(FileError::Content)?;
+    Ok((value, meta))
+}
+
+/// A file's text: read safely, capped, trimmed, UTF-8 without NUL.
+fn read_text(path: &Path, ctx: &Context, trim: Trim) -> Result<(Secret, Metadata), FileError> {
+    let (mut bytes, meta, file) = read_capped_open(path, ctx.max_file_size, ctx.confined.as_ref())
+        .map_err(FileError::Read)?;
     ctx.closes.defer(file);
     let keep = trimmed_len(&bytes, trim);
     let start = if trim == Trim::Whitespace {
@@ -535,7 +588,9 @@ fn read_file(path: &Path, ctx: &Context, trim: Trim) -> Result<(Secret, Metadata
 fn trimmed_len(bytes: &[u8], trim: Trim) -> usize {
     match trim {
         Trim::None => bytes.len(),
-        // `$(<file)` drops every trailing newline; a `\r` only goes with its `\n`.
+        // Every trailing `\n`, as `$(<file)` drops them, and also the `\r` of a
+        // trailing `\r\n`, which `$(<file)` keeps: a file saved on Windows would
+        // otherwise give a password that ends in an invisible `\r`. A lone `\r` stays.
         Trim::Newline => {
             let mut end = bytes.len();
             while end > 0 && bytes[end - 1] == b'\n' {
@@ -575,7 +630,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn newline_trim_is_like_shell_command_substitution() {
+    fn newline_trim_drops_trailing_lf_and_crlf_but_not_a_lone_cr() {
         assert_eq!(trimmed_len(b"abc\n\n\r\n", Trim::Newline), 3);
         assert_eq!(trimmed_len(b"abc\r", Trim::Newline), 4);
         assert_eq!(trimmed_len(b"abc \n", Trim::Newline), 4);

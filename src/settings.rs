@@ -5,6 +5,7 @@
 use crate::cli::{LogFormat, LogLevel, Options};
 use crate::env::Environment;
 use crate::error::Error;
+use crate::file_env;
 use std::path::PathBuf;
 
 pub const DEFAULT_MANIFEST: &str = "/etc/sesame/manifest.yaml";
@@ -32,7 +33,9 @@ pub struct Settings {
     pub init: InitMode,
     pub signal_group: bool,
     pub watch: bool,
-    pub file_env: bool,
+    /// `--file-env NAMES`: the names or globs whose `X_FILE` is expanded (split on
+    /// `,`, trimmed, empty items dropped); empty when the option is not given.
+    pub file_env: Vec<String>,
     pub strict: bool,
     pub log_format: LogFormat,
     pub log_level: LogLevel,
@@ -57,7 +60,9 @@ impl Settings {
             match var(name)?.as_deref() {
                 None | Some("0" | "false" | "no" | "off") => Ok(false),
                 Some("1" | "true" | "yes" | "on") => Ok(true),
-                Some(other) => Err(Error::Usage(format!("{name}={other:?}: expected 1 or 0"))),
+                Some(other) => Err(Error::Usage(format!(
+                    "{name}={other:?}: expected 1, true, yes, on or 0, false, no, off"
+                ))),
             }
         };
         let (manifest, manifest_named) = match (&cli.manifest, var("SESAME_MANIFEST")?) {
@@ -123,10 +128,127 @@ impl Settings {
             init,
             signal_group: flag(cli.signal_group, "SESAME_SIGNAL_GROUP")?,
             watch: flag(cli.watch, "SESAME_WATCH")?,
-            file_env: flag(cli.file_env, "SESAME_FILE_ENV")?,
+            file_env: match (&cli.file_env, var("SESAME_FILE_ENV")?) {
+                (Some(raw), _) => file_env::parse_names(raw, "--file-env").map_err(Error::Usage)?,
+                (None, Some(raw)) => {
+                    file_env::parse_names(&raw, "SESAME_FILE_ENV").map_err(Error::Usage)?
+                }
+                (None, None) => Vec::new(),
+            },
             strict: flag(cli.strict, "SESAME_STRICT")?,
             log_format,
             log_level,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+
+    fn settings(opts: &Options, vars: &[(&str, &str)]) -> Result<Settings, Error> {
+        let env = Environment::from_pairs(vars.iter().map(|(k, v)| (k.into(), v.into())));
+        Settings::new(opts, &env)
+    }
+
+    #[test]
+    fn the_command_line_wins_then_the_variable_then_the_default() {
+        let none = Options::default();
+        let s = settings(&none, &[]).unwrap();
+        assert_eq!(s.manifest, PathBuf::from(DEFAULT_MANIFEST));
+        assert!(!s.manifest_named);
+        assert_eq!(
+            (s.log_format, s.log_level),
+            (LogFormat::Text, LogLevel::Info)
+        );
+        let vars = [
+            ("SESAME_MANIFEST", "/v.yaml"),
+            ("SESAME_LOG", "debug"),
+            ("SESAME_LOG_FORMAT", "json"),
+            ("SESAME_INIT", "always"),
+        ];
+        let s = settings(&none, &vars).unwrap();
+        assert_eq!(s.manifest, PathBuf::from("/v.yaml"));
+        assert!(s.manifest_named);
+        assert_eq!(
+            (s.log_format, s.log_level),
+            (LogFormat::Json, LogLevel::Debug)
+        );
+        assert_eq!(s.init, InitMode::Always);
+        let typed = Options {
+            manifest: Some("/c.yaml".into()),
+            log_level: Some(LogLevel::Warn),
+            no_init: true,
+            ..Options::default()
+        };
+        let s = settings(&typed, &vars).unwrap();
+        assert_eq!(s.manifest, PathBuf::from("/c.yaml"));
+        assert_eq!(s.log_level, LogLevel::Warn);
+        assert_eq!(s.init, InitMode::Never);
+    }
+
+    #[test]
+    fn boolean_variables_take_the_usual_words_and_empty_is_unset() {
+        let none = Options::default();
+        for (value, on) in [
+            ("1", true),
+            ("true", true),
+            ("yes", true),
+            ("on", true),
+            ("0", false),
+            ("false", false),
+            ("no", false),
+            ("off", false),
+            ("", false),
+        ] {
+            let s = settings(&none, &[("SESAME_STRICT", value), ("SESAME_WATCH", value)]);
+            let s = s.unwrap();
+            assert_eq!((s.strict, s.watch), (on, on), "{value:?}");
+        }
+        for value in ["2", "Y", "enabled"] {
+            let err = settings(&none, &[("SESAME_SIGNAL_GROUP", value)]).unwrap_err();
+            assert_eq!(err.exit_code(), 64);
+            assert!(err.to_string().starts_with("SESAME_SIGNAL_GROUP="), "{err}");
+        }
+    }
+
+    #[test]
+    fn file_env_names_come_from_the_option_or_the_variable() {
+        let s = settings(&Options::default(), &[]).unwrap();
+        assert!(s.file_env.is_empty());
+        let s = settings(&Options::default(), &[("SESAME_FILE_ENV", " A_*, B ,")]).unwrap();
+        assert_eq!(s.file_env, ["A_*", "B"]);
+        let typed = Options {
+            file_env: Some("C".into()),
+            ..Options::default()
+        };
+        let s = settings(&typed, &[("SESAME_FILE_ENV", "A")]).unwrap();
+        assert_eq!(s.file_env, ["C"]);
+        for bad in [",", "A B", "9X", "A=B", "1"] {
+            let err = settings(&Options::default(), &[("SESAME_FILE_ENV", bad)]).unwrap_err();
+            assert_eq!(err.exit_code(), 64, "{bad:?}");
+            assert!(
+                err.to_string().contains("'POSTGRES_*,REDIS_PASSWORD'"),
+                "{err}"
+            );
+        }
+        for bad in ["", " , ", "A-B"] {
+            let typed = Options {
+                file_env: Some(bad.into()),
+                ..Options::default()
+            };
+            let err = settings(&typed, &[]).unwrap_err();
+            assert!(err.to_string().starts_with("--file-env"), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_help_shows_the_real_default_manifest() {
+        let help = Cli::command().render_help().to_string();
+        assert!(
+            help.contains(&format!("[default: {DEFAULT_MANIFEST}]")),
+            "{help}"
+        );
     }
 }

@@ -17,7 +17,7 @@
 //! the command. Nothing here falls back to "stay root".
 
 use std::fmt;
-use std::io;
+
 use std::path::Path;
 use std::str::FromStr;
 
@@ -286,13 +286,13 @@ fn resolve_files(
     if let (None, Ident::Name(name)) = (&passwd, &spec.user) {
         return Err(format!(
             "unknown user {name:?}: {} does not exist",
-            passwd_path.display()
+            crate::shown::path(passwd_path)
         ));
     }
     if let (None, Some(Ident::Name(name))) = (&group, &spec.group) {
         return Err(format!(
             "unknown group {name:?}: {} does not exist",
-            group_path.display()
+            crate::shown::path(group_path)
         ));
     }
     resolve(
@@ -302,18 +302,23 @@ fn resolve_files(
     )
 }
 
-/// The file's UTF-8 lines, `None` when it does not exist.
+/// The largest `/etc/passwd` or `/etc/group` read: a hundred thousand accounts fit.
+const MAX_TABLE_SIZE: u64 = 16 << 20;
+
+/// The file's UTF-8 lines, `None` when it does not exist. Read like a secret file
+/// ([`crate::read`]): a regular file only (a FIFO there would block sesame forever,
+/// `/dev/zero` would never end), opened without blocking, at most [`MAX_TABLE_SIZE`].
 fn read_table(path: &Path) -> Result<Option<String>, String> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(
+    match crate::read::read_capped(path, MAX_TABLE_SIZE) {
+        Ok((bytes, _)) => Ok(Some(
             bytes
                 .split(|&b| b == b'\n')
                 .filter_map(|line| std::str::from_utf8(line).ok())
                 .collect::<Vec<_>>()
                 .join("\n"),
         )),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        Err(crate::read::ReadError::NotFound) => Ok(None),
+        Err(e) => Err(format!("cannot read {}: {e}", crate::shown::path(path))),
     }
 }
 
@@ -378,6 +383,17 @@ pub fn become_user(id: &Identity) -> Result<(), DropError> {
     setuid(Uid::from_raw(id.uid)).map_err(|e| failed(format!("setuid({})", id.uid), e))?;
 
     verify(id).map_err(DropError::Failed)
+}
+
+/// Sets `no_new_privs` (prctl(2) `PR_SET_NO_NEW_PRIVS`) after [`become_user`]: from
+/// then on execve(2) grants nothing, neither a setuid or setgid bit nor file
+/// capabilities, to this process and every descendant, and it cannot be unset. So a
+/// setuid-root binary in the image (`su`, `sudo`, an old `ping`) cannot give the
+/// command root again. gosu does not do this; the manifest's `no_new_privs: false`
+/// leaves it out for images whose program needs such a helper.
+pub fn forbid_new_privileges() -> Result<(), DropError> {
+    nix::sys::prctl::set_no_new_privs()
+        .map_err(|e| DropError::Failed(format!("prctl(PR_SET_NO_NEW_PRIVS): {e}")))
 }
 
 /// The checks after the drop: every credential is the target, and root is out of reach.

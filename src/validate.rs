@@ -108,6 +108,20 @@ pub fn validate<'m>(resolved: Vec<Resolved<'m>>, opts: &Options) -> Report<'m> {
     }
 }
 
+impl Report<'_> {
+    /// Adds an error found after validation (`check`'s look at the `inject.file`s) to
+    /// the secret at `index`, and counts it.
+    pub fn add_error(&mut self, index: usize, message: String) {
+        let v = &mut self.verdicts[index];
+        v.findings.push(Finding {
+            severity: Severity::Error,
+            message,
+        });
+        v.status = status(v);
+        self.errors += 1;
+    }
+}
+
 fn status(v: &Verdict) -> Status {
     let has = |s| v.findings.iter().any(|f| f.severity == s);
     match v.resolved.outcome {
@@ -187,10 +201,19 @@ pub fn check_rules(value: &str, rules: &Rules) -> Vec<String> {
             "too long: {chars} characters, allows at most {max}"
         ));
     }
-    if let Some((source, re)) = &rules.pattern
-        && !re.is_match(value)
-    {
-        out.push(format!("does not match pattern {source:?}"));
+    if let Some(p) = &rules.pattern {
+        // Matching costs the pattern's size times the value's length: a value longer
+        // than the pattern's bound fails unmatched (manifest::PATTERN_BOUNDS).
+        if value.len() > p.max_len {
+            out.push(format!(
+                "too long to match against pattern {:?}: {} bytes, a pattern this complex is matched against at most {}",
+                p.source,
+                value.len(),
+                p.max_len
+            ));
+        } else if !p.regex.is_match(value) {
+            out.push(format!("does not match pattern {:?}", p.source));
+        }
     }
     if let Some(format) = rules.format {
         match format.check(value) {

@@ -95,8 +95,8 @@ impl<'a> Watch<'a> {
             | AddWatchFlags::IN_ATTRIB;
         for dir in dirs {
             match inotify.add_watch(dir, flags) {
-                Ok(_) => tracing::debug!("watching {}", dir.display()),
-                Err(e) => tracing::warn!("--watch: cannot watch {}: {e}", dir.display()),
+                Ok(_) => tracing::debug!("watching {}", crate::shown::path(dir)),
+                Err(e) => tracing::warn!("--watch: cannot watch {}: {e}", crate::shown::path(dir)),
             }
         }
         Ok(Watch {

@@ -230,3 +230,26 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
         "{lines:#?}"
     );
 }
+
+/// tracing-subscriber's fallback for a line it cannot write is an `eprintln!` to the
+/// same stderr, which would panic (exit 70); sesame drops the line and goes on.
+#[test]
+fn a_log_line_that_cannot_be_written_does_not_stop_sesame() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  A: {}\n  B:\n    required: false\n");
+    c.secret_file("A", "a-secret-behind-a-full-disk\n");
+    c.wrapper(&["sh", "-c", "exec \"$0\" \"$@\" 2>/dev/full"]);
+    for format in ["text", "json"] {
+        c.run(&[
+            "--log-level",
+            "debug",
+            "--log-format",
+            format,
+            "--",
+            "sh",
+            "-c",
+            "exit 7",
+        ])
+        .code(7);
+    }
+}

@@ -42,26 +42,73 @@ fn help_and_version_go_to_stdout_and_exit_0() {
 }
 
 #[test]
-fn a_usage_error_is_one_line_on_stderr_with_exit_64_and_nothing_runs() {
+fn a_usage_error_goes_to_stderr_with_exit_64_and_nothing_runs() {
     let c = case();
-    for (args, line) in [
+    for (args, first_line, tip) in [
         (
             &["--bogus", "--", "sh", "-c", "echo RAN"][..],
-            "sesame: error: unknown option '--bogus' (see 'sesame --help')\n",
+            "sesame: error: unexpected argument '--bogus' found\n",
+            "Usage: sesame [OPTIONS] [--] COMMAND [ARG]...\n",
+        ),
+        (
+            &["--stritc", "--", "sh", "-c", "echo RAN"][..],
+            "sesame: error: unexpected argument '--stritc' found\n",
+            "tip: a similar argument exists: '--strict'",
         ),
         (
             &["--log-level", "loud", "--", "sh", "-c", "echo RAN"],
-            "sesame: error: --log-level \"loud\": expected error, warn, info or debug (see 'sesame --help')\n",
+            "sesame: error: invalid value 'loud' for '--log-level <LEVEL>'\n",
+            "[possible values: error, warn, info, debug]",
         ),
         (
             &["check", "--format"],
-            "sesame: error: --format needs a value: FORMAT (see 'sesame check --help')\n",
+            "sesame: error: a value is required for '--format <FORMAT>' but none was supplied\n",
+            "[possible values: text, json]",
+        ),
+        (
+            &["--file-env", "--", "sh", "-c", "echo RAN"],
+            "sesame: error: --file-env needs the names to expand, e.g. --file-env 'POSTGRES_*,REDIS_PASSWORD'\n",
+            "Usage: sesame [OPTIONS] [--] COMMAND [ARG]...\n",
         ),
     ] {
         let r = c.run_raw(&words(args));
-        r.code(64);
-        assert_eq!(r.stderr, line, "{args:?}");
+        r.code(64).stderr_has(tip);
+        assert!(r.stderr.starts_with(first_line), "{args:?}: {}", r.stderr);
         assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+    }
+}
+
+#[test]
+fn a_bad_sesame_variable_is_a_usage_error_that_names_the_variable() {
+    for (var, value, phrase) in [
+        (
+            "SESAME_STRICT",
+            "maybe",
+            "SESAME_STRICT=\"maybe\": expected 1, true, yes, on",
+        ),
+        (
+            "SESAME_FILE_ENV",
+            "1",
+            "SESAME_FILE_ENV \"1\": SESAME_FILE_ENV takes the names",
+        ),
+        (
+            "SESAME_FILE_ENV",
+            ",",
+            "SESAME_FILE_ENV needs the names to expand",
+        ),
+        ("SESAME_LOG_FORMAT", "xml", "SESAME_LOG_FORMAT=\"xml\""),
+    ] {
+        let mut c = case();
+        c.env(var, value);
+        let r = c.run_raw(&words(&["--", "sh", "-c", "echo RAN"]));
+        r.code(64).stderr_has(phrase);
+        assert!(r.stdout.is_empty(), "{var}: {}", r.stdout);
+    }
+    // Empty means unset, and the boolean words are accepted.
+    for value in ["", "yes", "off"] {
+        let mut c = case();
+        c.env("SESAME_STRICT", value);
+        c.run(&["--", "true"]).code(0);
     }
 }
 

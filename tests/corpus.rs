@@ -330,9 +330,32 @@ fn cases() -> Vec<Bad> {
                 let f = c.file("x", b"/tmp/x.sh\n");
                 c.env("BASH_ENV_FILE", f.as_os_str());
             },
-            args: &["--file-env", "--", "true"],
+            args: &["--file-env", "BASH_*", "--", "true"],
             code: 78,
             phrase: "refusing to inject BASH_ENV",
+        },
+        Bad {
+            name: "--file-env without names",
+            setup: |_| {},
+            args: &["--file-env", "--", "true"],
+            code: 64,
+            phrase: "--file-env needs the names to expand, e.g. --file-env 'POSTGRES_*,REDIS_PASSWORD'",
+        },
+        Bad {
+            name: "--file-env with a bad name",
+            setup: |_| {},
+            args: &["--file-env", "POSTGRES_*,REDIS-PASSWORD", "--", "true"],
+            code: 64,
+            phrase: "\"REDIS-PASSWORD\" is not a variable name or glob",
+        },
+        Bad {
+            name: "SESAME_FILE_ENV=1 (the old flag)",
+            setup: |c| {
+                c.env("SESAME_FILE_ENV", "1");
+            },
+            args: &["--", "true"],
+            code: 64,
+            phrase: "it no longer expands every *_FILE variable",
         },
         // ---- secret files --------------------------------------------------------------
         Bad {

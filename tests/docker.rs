@@ -1523,6 +1523,96 @@ fn kubernetes_secret_volume_layout_works_as_the_deployment_mounts_it() {
     t.assert_reported(&logs, "API_KEY", &api2);
 }
 
+/// examples/csi as the pod runs it: the Secrets Store CSI driver's volume (the kubelet's
+/// atomic-writer layout, files named by `objectAlias`, mode 0644 root) at
+/// /mnt/secrets-store, the recipe's manifest from a ConfigMap, uid 10001, read-only root,
+/// no capabilities; one JSON file (`db.json`) feeds two variables through `key:`.
+#[test]
+fn csi_recipe_volume_with_a_json_secret_works_as_the_pod_mounts_it() {
+    let e = engine_or_skip!();
+    let mut t = T::new(e, "csi");
+    let dir = t.dir();
+    // One generation of an atomic-writer volume: `..TIMESTAMP/`, `..data`, a link a file.
+    fn write_volume(vol: &Path, files: &[(&str, &str)], mode: u32) {
+        let stamp = "..2026_11_23_13_04_05.555555555";
+        std::fs::create_dir_all(vol.join(stamp)).unwrap();
+        std::fs::set_permissions(vol.join(stamp), std::fs::Permissions::from_mode(0o755)).unwrap();
+        for (name, value) in files {
+            let f = vol.join(stamp).join(name);
+            std::fs::write(&f, value).unwrap();
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();
+            symlink(format!("..data/{name}"), vol.join(name)).unwrap();
+        }
+        symlink(stamp, vol.join("..data")).unwrap();
+    }
+    let (store, config) = (dir.join("store"), dir.join("config"));
+    for d in [&store, &config] {
+        std::fs::create_dir(d).unwrap();
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let manifest = std::fs::read_to_string(repo_dir().join("examples/csi/manifest.yaml")).unwrap();
+    write_volume(&config, &[("manifest.yaml", &manifest)], 0o644);
+    let (user, password, api) = (t.plant(12), t.plant(24), t.plant_hex32());
+    let db_json = format!("{{\"username\":\"{user}\",\"password\":\"{password}\"}}");
+    write_volume(&store, &[("db.json", &db_json), ("api_key", &api)], 0o644);
+
+    let vol = format!("{}:/mnt/secrets-store:ro", store.display());
+    let cfg = format!("{}:/etc/sesame:ro", config.display());
+    let pod = |t: &mut T, n: &str, args: &[&str]| -> (i32, String) {
+        let c = format!("{}-{n}", t.name);
+        let mut a = vec![
+            "--user",
+            "10001:10001",
+            "--read-only",
+            "--cap-drop",
+            "ALL",
+            "--security-opt",
+            "no-new-privileges",
+            "-v",
+            &vol,
+            "-v",
+            &cfg,
+            "--entrypoint",
+            "/sesame",
+            &e.base_image,
+        ];
+        a.extend_from_slice(args);
+        t.run_detached(&c, &a);
+        let code = t.wait_exit(&c);
+        let logs = t.logs(&c);
+        t.inspect(&[&c]);
+        (code, logs)
+    };
+    let (code, check) = pod(&mut t, "check", &["check"]);
+    assert_eq!(code, 0, "{}", t.redact(&check));
+    assert!(
+        check.contains("file /mnt/secrets-store/db.json") && !check.contains("unused"),
+        "{}",
+        t.redact(&check)
+    );
+    let (code, logs) = pod(
+        &mut t,
+        "run",
+        &[
+            "--init",
+            "--",
+            "report",
+            "DB_USER",
+            "DB_PASSWORD",
+            "API_KEY",
+        ],
+    );
+    assert_eq!(code, 0, "{}", t.redact(&logs));
+    assert!(
+        logs.contains("report: uid=10001 gid=10001"),
+        "{}",
+        t.redact(&logs)
+    );
+    t.assert_reported(&logs, "DB_USER", &user);
+    t.assert_reported(&logs, "DB_PASSWORD", &password);
+    t.assert_reported(&logs, "API_KEY", &api);
+}
+
 /// Dockerfile (builder stage) and Dockerfile.prebuilt (host binary) must produce the
 /// same final image: FROM scratch, /sesame, the same ENTRYPOINT. No engine needed.
 #[test]

@@ -144,12 +144,26 @@ root = sys.argv[1]
 schema = json.load(open(root + "/schema/manifest.schema.json"))
 # A sesame manifest is `version: 1` (an integer); compose and stack files have `secrets:` too.
 files = [root + "/manifest.example.yaml"] + [f for f in glob.glob(root + "/examples/**/*.y*ml", recursive=True) if isinstance(yaml.safe_load(open(f)), dict) and yaml.safe_load(open(f)).get("version") == 1 and "secrets" in yaml.safe_load(open(f))]
-bad = yaml.safe_load("version: 1\nsecrets:\n  A:\n    min_lenght: 3\n")
-try:
-    jsonschema.validate(bad, schema)
-    sys.exit("schema accepted an unknown key")
-except jsonschema.ValidationError:
-    pass
+# What sesame refuses, the schema refuses: an unknown key, booleans that are not
+# true/false, YAML 1.1 boolean words as names, numbers above their bounds.
+for bad in [
+    "version: 1\nsecrets:\n  A:\n    min_lenght: 3\n",
+    "version: 1\nscrub:\nsecrets: {}\n",
+    "version: 1\nsecrets:\n  A: {required: ~}\n",
+    "version: 1\nsecrets:\n  A: {inject: {env: \"False\"}}\n",
+    "version: 1\nsecrets:\n  A: {inject: {env: ~}}\n",
+    "version: 1\nsecrets:\n  \"off\": {}\n",
+    "version: 1\nmax_file_size: 67108865\nsecrets: {}\n",
+    "version: 1\nrestart_grace: 86401\nsecrets: {}\n",
+    "version: 1\nsecrets:\n  A: {min_length: 67108865}\n",
+    "version: 1\nsecrets:\n  A: {generate: {length: 1048577, charset: hex}}\n",
+    "version: 1\nsecrets:\n  A: {inject: {file: /x, mode: \"4755\"}}\n",
+]:
+    try:
+        jsonschema.validate(yaml.safe_load(bad), schema)
+        sys.exit("schema accepted " + repr(bad))
+    except jsonschema.ValidationError:
+        pass
 for f in files:
     jsonschema.validate(yaml.safe_load(open(f)), schema)
     print("valid:", f)

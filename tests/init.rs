@@ -788,3 +788,46 @@ fn the_supervisor_keeps_no_secret_in_its_memory_or_its_environ_once_the_child_ru
     send_signal(sesame, sig::TERM);
     c.finish(running).code(143);
 }
+
+/// A `default:` is a value too: once the child runs, the supervisor holds neither the
+/// default nor the CRLF-normalised copy of the manifest that contained it.
+#[test]
+fn the_supervisor_keeps_no_default_value_nor_the_manifest_text_once_the_child_runs() {
+    if !root_or_skip() {
+        return;
+    }
+    // Longer than a small allocation: a CRLF manifest normalised through an
+    // intermediate copy once left the whole value in freed memory at this length.
+    const DEFAULT: &str = "default-planted-5c0ffee-9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a\
+        -ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789\
+        -ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut c = Case::new();
+    c.plant(DEFAULT);
+    c.manifest(&format!(
+        "version: 1\r\nsecrets:\r\n  LEVEL:\r\n    required: false\r\n    default: {DEFAULT}\r\n"
+    ));
+    let running = c.spawn(&["--init", "--", "sh", "-c", SLEEPER]);
+    let sesame = running.pid();
+    wait_for_file(&c.path().join("ready"));
+    poll(
+        Duration::from_secs(30),
+        "the supervisor to wait for signals",
+        || {
+            let wchan = std::fs::read_to_string(format!("/proc/{sesame}/wchan")).ok()?;
+            wchan.starts_with("do_sigtimedwait").then_some(())
+        },
+    );
+    let memory = memory_of(sesame);
+    assert!(memory.len() > 100_000);
+    for (i, v) in [DEFAULT, &DEFAULT[16..]].iter().enumerate() {
+        assert!(
+            !contains(&memory, v),
+            "default #{i} is in the supervisor's memory"
+        );
+    }
+    let child = common::children_of(sesame)[0];
+    let child_env = std::fs::read(format!("/proc/{child}/environ")).unwrap();
+    assert!(contains(&child_env, DEFAULT), "the child has it");
+    send_signal(sesame, sig::TERM);
+    c.finish(running).code(143);
+}

@@ -239,3 +239,97 @@ fn while_it_holds_secrets_the_supervisor_cannot_be_read_by_another_process_of_it
     let r = c.finish(running);
     assert_eq!(r.code, Some(143));
 }
+
+// ---- paths in messages (issue 14, item 3) -----------------------------------------
+
+/// The ways sesame reports on secrets: launch in both log formats, `check` as a table
+/// and as JSON, and `--explain`.
+const REPORTS: [&[&str]; 5] = [
+    &["--", "true"],
+    &["--log-format", "json", "--", "true"],
+    &["check"],
+    &["check", "--format", "json"],
+    &["check", "--explain", "DB_PASSWORD"],
+];
+
+/// A newline, an escape sequence, a bidi override or a byte that is not UTF-8 in a path
+/// (here from `X_FILE` and from the secrets directory) is shown escaped in every output:
+/// no forged log line, nothing for the terminal to obey, no U+FFFD.
+#[test]
+fn control_characters_and_bad_bytes_in_paths_are_escaped_in_every_output() {
+    use std::os::unix::ffi::OsStrExt;
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  DB_PASSWORD: {}\n  OTHER: {}\n");
+    let evil = b"evil\nsesame: info: forged\x1b[2J\xe2\x80\xae\xff";
+    let dir = c.path().join(std::ffi::OsStr::from_bytes(evil));
+    std::fs::create_dir(&dir).unwrap();
+    // A NUL makes the file unusable, so its path is in the error.
+    std::fs::write(dir.join("s"), b"a\0b").unwrap();
+    c.env("DB_PASSWORD_FILE", dir.join("s").as_os_str());
+    for args in REPORTS {
+        // The secrets directory (`-d`) is the evil one too: OTHER is looked for there.
+        let mut full: Vec<std::ffi::OsString> = vec![
+            "-m".into(),
+            c.manifest_path().into(),
+            "-d".into(),
+            dir.clone().into(),
+        ];
+        full.extend(args.iter().map(std::ffi::OsString::from));
+        let r = c.run_raw(&full);
+        r.code(78);
+        let mut all = format!("{}{}", r.stdout, r.stderr);
+        if args.contains(&"json") {
+            // JSON doubles the escapes' backslashes.
+            all = all.replace("\\\\", "\\");
+        }
+        assert!(
+            !all.lines()
+                .any(|l| l.contains("forged") && !l.contains("evil")),
+            "a line was forged ({args:?}):\n{all}"
+        );
+        assert!(
+            !all.contains('\x1b'),
+            "an escape sequence ({args:?}):\n{all}"
+        );
+        assert!(!all.contains('\u{202e}'), "a bidi override ({args:?})");
+        assert!(!all.contains('\u{fffd}'), "a byte became U+FFFD ({args:?})");
+        assert!(
+            all.contains("evil\\nsesame: info: forged\\u{1b}[2J\\u{202e}\\xff"),
+            "{args:?}:\n{all}"
+        );
+    }
+}
+
+/// Someone put the value itself into `X_FILE`: it names no file, so it is not shown,
+/// in any output (not even when it starts with `/`). A mistyped path in an existing
+/// directory still is.
+#[test]
+fn an_x_file_holding_a_value_is_not_shown_but_a_mistyped_path_is() {
+    for value in [
+        "hunter2-Sup3r/s3cret+Value==",
+        "/hunter2-rooted-planted-value",
+        "s3cr3t planted value with spaces",
+        "/no-such-dir-planted/s3cr3t+x==",
+    ] {
+        let mut c = Case::new();
+        c.manifest("version: 1\nsecrets:\n  DB_PASSWORD: {}\n");
+        c.secret_env("DB_PASSWORD_FILE", value);
+        for args in REPORTS {
+            let r = c.run(args);
+            r.code(78);
+            let all = format!("{}{}", r.stdout, r.stderr);
+            assert!(
+                all.contains("$DB_PASSWORD_FILE does not name an existing file"),
+                "{args:?}:\n{all}"
+            );
+        }
+    }
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  DB_PASSWORD: {}\n");
+    let typo = c.secrets_dir().join("db_pasword");
+    c.env("DB_PASSWORD_FILE", typo.as_os_str());
+    c.run(&["--", "true"]).code(78).stderr_has(&format!(
+        "$DB_PASSWORD_FILE names {}: no such file",
+        typo.display()
+    ));
+}

@@ -17,6 +17,10 @@ fn child_env(c: &mut Case, extra: &[&str]) -> (common::Run, Vec<String>) {
     (r, lines)
 }
 
+fn words(args: &[&str]) -> Vec<std::ffi::OsString> {
+    args.iter().map(Into::into).collect()
+}
+
 fn has_var(lines: &[String], entry: &str) -> bool {
     lines.iter().any(|l| l == entry)
 }
@@ -63,10 +67,14 @@ fn file_variable_naming_a_missing_file_is_an_error_not_a_fall_through() {
     let mut c = Case::new();
     c.manifest(ONE);
     c.secret_file("DB_PASSWORD", "would-have-been-found\n");
-    c.env("DB_PASSWORD_FILE", "/nonexistent/pw");
-    c.run(&["--", "true"])
-        .code(78)
-        .stderr_has("DB_PASSWORD: $DB_PASSWORD_FILE names /nonexistent/pw: no such file");
+    // In an existing directory, so it is shown (one that is not may be a value, and is
+    // not: tests/leaks.rs).
+    let missing = c.path().join("pw");
+    c.env("DB_PASSWORD_FILE", missing.as_os_str());
+    c.run(&["--", "true"]).code(78).stderr_has(&format!(
+        "DB_PASSWORD: $DB_PASSWORD_FILE names {}: no such file",
+        missing.display()
+    ));
 }
 
 #[test]
@@ -203,7 +211,7 @@ fn max_file_size_is_configurable() {
 }
 
 #[test]
-fn trimming_crlf_newlines_empty_and_pem() {
+fn trim_newline_also_drops_a_trailing_crlf_none_keeps_it_whitespace_strips() {
     let mut c = Case::new();
     c.manifest("version: 1\nsecrets:\n  CRLF: {}\n  KEEP:\n    trim: none\n  WS:\n    trim: whitespace\n  EMPTY:\n    required: false\n");
     c.secret_file("CRLF", "crlf-value\r\n\r\n");
@@ -321,22 +329,27 @@ fn inject_file_is_written_with_its_mode_and_parent_0700() {
 }
 
 #[test]
-fn file_env_mode_expands_every_file_variable_without_a_manifest() {
+fn file_env_mode_expands_the_listed_names_only_without_a_manifest() {
     let mut c = Case::new();
     let f = c.file("pw", b"expanded-from-file\n");
     c.plant("expanded-from-file");
     c.env("MYSQL_PASSWORD_FILE", f.as_os_str());
     c.env("EMPTY_FILE", "");
+    c.env("SSL_CERT_FILE", f.as_os_str());
     c.child_prints_secrets();
-    let r = c.run_raw(&["--file-env".into(), "--".into(), "env".into()]);
+    let r = c.run_raw(&words(&["--file-env", "MYSQL_*", "--", "env"]));
     r.code(0);
     let env: Vec<String> = r.stdout.lines().map(str::to_owned).collect();
     assert!(has_var(&env, "MYSQL_PASSWORD=expanded-from-file"));
     assert!(!has_name(&env, "MYSQL_PASSWORD_FILE"));
+    // Not listed: reaches the program exactly as it was.
+    assert!(has_var(&env, &format!("SSL_CERT_FILE={}", f.display())));
+    assert!(has_var(&env, "EMPTY_FILE="));
+    assert!(!has_name(&env, "SSL_CERT"));
     // Both set: exclusive, as in the docker-library images.
     c.env("MYSQL_PASSWORD", "conflicting-value");
     c.plant("conflicting-value");
-    let r = c.run_raw(&["--file-env".into(), "--".into(), "true".into()]);
+    let r = c.run_raw(&words(&["--file-env", "MYSQL_PASSWORD", "--", "true"]));
     r.code(78)
         .stderr_has("both MYSQL_PASSWORD and MYSQL_PASSWORD_FILE are set");
 }
@@ -346,7 +359,7 @@ fn file_env_mode_refuses_to_create_hijacking_variables() {
     let mut c = Case::new();
     let f = c.file("lib", b"/tmp/evil.so\n");
     c.env("LD_PRELOAD_FILE", f.as_os_str());
-    let r = c.run_raw(&["--file-env".into(), "--".into(), "true".into()]);
+    let r = c.run_raw(&words(&["--file-env", "*", "--", "true"]));
     r.code(78).stderr_has("LD_PRELOAD");
 }
 

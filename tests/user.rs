@@ -188,7 +188,8 @@ fn a_0400_root_only_secret_reaches_a_program_running_as_nobody() {
         "65534\nroot-only-Pa55word-1c9e44\nroot-only-Pa55word-1c9e44\n\
          nobody cannot read the source file\n",
     );
-    // The inject.file is the user's, with its mode; the directory made for it too.
+    // The inject.file is the user's, with its mode; the directories made for it stay
+    // root's (0711: the user reaches its file by name, but cannot list or swap them).
     let meta = std::fs::metadata(&file).unwrap();
     assert_eq!(
         (meta.uid(), meta.gid(), meta.mode() & 0o7777),
@@ -196,7 +197,7 @@ fn a_0400_root_only_secret_reaches_a_program_running_as_nobody() {
     );
     for dir in ["run", "run/app"] {
         let meta = std::fs::metadata(c.path().join(dir)).unwrap();
-        assert_eq!((meta.uid(), meta.mode() & 0o7777), (65534, 0o700), "{dir}");
+        assert_eq!((meta.uid(), meta.mode() & 0o7777), (0, 0o711), "{dir}");
     }
 }
 

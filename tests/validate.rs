@@ -390,3 +390,47 @@ fn optional_secret_default_and_absence() {
         .stderr_has("warn: SMTP: optional secret is absent");
     assert_eq!(r.stdout.trim(), "info:unset");
 }
+
+// ---- patterns in bounded time (issue 14, item 5) ----------------------------------
+
+/// A nested repetition against a 1 MiB value took over a minute: now each pattern is
+/// compiled within a size bound, and a value longer than that size allows is refused
+/// unmatched. The outcome is asserted; the harness's timeout fails a hang.
+#[test]
+fn a_pathological_pattern_against_a_huge_value_finishes_with_a_verdict() {
+    let mut c = Case::new();
+    c.manifest(
+        "version: 1\nmax_file_size: 2MiB\nsecrets:\n  A:\n    pattern: '(?:.*a){200}'\n  B:\n    pattern: '[a-f0-9]{64}'\n  C:\n    pattern: '[a-f0-9]{64}'\n",
+    );
+    c.secret_file("A", &"a".repeat(1 << 20));
+    c.secret_file("B", &"0123456789abcdef".repeat(4));
+    c.secret_file("C", &"0123456789abcdef".repeat(4 << 14));
+    let r = c.run(&["check"]);
+    r.code(78)
+        .stdout_has("too long to match against pattern \"(?:.*a){200}\": 1048576 bytes, a pattern this complex is matched against at most 16384")
+        .stdout_has("too long to match against pattern \"[a-f0-9]{64}\": 1048576 bytes, a pattern this complex is matched against at most 262144");
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("B ") && l.contains(" ok ")),
+        "{}",
+        r.stdout
+    );
+    // Within the bound it is matched, and a mismatch is a mismatch.
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  A:\n    pattern: '(?:.*a){200}'\n");
+    c.secret_file("A", &"ab".repeat(4000));
+    c.run(&["check"])
+        .code(78)
+        .stdout_has("does not match pattern \"(?:.*a){200}\"");
+}
+
+/// A pattern that compiles to more than the largest bound is a manifest error.
+#[test]
+fn a_pattern_too_complex_to_match_in_bounded_time_is_a_manifest_error() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  A:\n    pattern: '(?:[a-z]{1,50}){1,50}'\n");
+    c.run(&["check"])
+        .code(78)
+        .stderr_has("secrets.A.pattern: too complex: it compiles to more than 64 KiB");
+}

@@ -256,8 +256,10 @@ fn with_user_a_root_only_secret_rotates_into_an_unprivileged_command() {
     c.plant("root-only-second-value");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o400)).unwrap();
-    // The command (as nobody) writes into the case directory.
-    std::fs::set_permissions(c.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    // The command (as nobody) writes into the case directory: sticky, as /tmp is, so
+    // that nobody cannot swap the root-owned secrets directory in it (sesame refuses to
+    // read for --user through a directory others can write without the sticky bit).
+    std::fs::set_permissions(c.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
     let script = format!(
         "[ \"$(id -u)\" = 65534 ] || exit 3; {}",
         child_script(false)

@@ -84,9 +84,9 @@ fn from_environment(env: &Environment) -> Result<Option<Credentials>, String> {
 /// Reads a small token file (capped, without blocking on FIFOs), trimmed.
 fn read_token(path: &str, what: &str) -> Result<Secret, String> {
     let (bytes, _) = crate::read::read_capped(std::path::Path::new(path), 64 << 10)
-        .map_err(|e| format!("{what} {path}: {e}"))?;
-    let text =
-        std::str::from_utf8(&bytes).map_err(|_| format!("{what} {path}: not valid UTF-8"))?;
+        .map_err(|e| format!("{what} {}: {e}", crate::shown::path(path)))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| format!("{what} {}: not valid UTF-8", crate::shown::path(path)))?;
     Ok(Secret::new(text.trim().to_owned()))
 }
 

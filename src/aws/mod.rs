@@ -15,12 +15,12 @@ mod credentials;
 mod sigv4;
 
 use crate::env::Environment;
+use crate::json_field::{self, PickError};
 use crate::manifest::AwsLocation;
 use crate::resolve::{Fetched, value_from_bytes};
 use crate::secret::Secret;
 use credentials::Credentials;
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -187,7 +187,10 @@ impl Http {
         Http {
             agent: base(true),
             local: base(false),
-            deadline: Instant::now() + timeout,
+            // Checked: the manifest bounds remote_timeout; never panic on the clock.
+            deadline: Instant::now()
+                .checked_add(timeout)
+                .unwrap_or_else(|| Instant::now() + crate::manifest::MAX_DURATION),
             timeout,
         }
     }
@@ -388,7 +391,7 @@ fn root_certs() -> ureq::tls::RootCerts {
             tracing::debug!(
                 "aws: {} CA certificates from {}",
                 certs.len(),
-                path.display()
+                crate::shown::path(&path)
             );
             return ureq::tls::RootCerts::new_with_certs(&certs);
         }
@@ -519,10 +522,15 @@ impl SecretValue {
             (Some(_), None, Some(_)) => Fetched::Failed(format!(
                 "{l}: the secret is binary; a key needs a JSON SecretString"
             )),
-            (Some(k), Some(s), _) => match json_field(s.expose(), k) {
-                Ok(Some(v)) => checked(&v, l),
-                Ok(None) => Fetched::NotFound(format!("no key {k:?} in the secret's JSON")),
-                Err(why) => Fetched::Failed(format!("{l}: {why}")),
+            (Some(k), Some(s), _) => match json_field::pick(s.expose(), k) {
+                Ok(v) => checked(&v, l),
+                Err(PickError::NoKey) => {
+                    Fetched::NotFound(format!("no key {k:?} in the secret's JSON"))
+                }
+                Err(why @ (PickError::NotJson | PickError::NotObject)) => Fetched::Failed(format!(
+                    "{l}: the SecretString is {why}, so key {k:?} cannot be picked from it"
+                )),
+                Err(why) => Fetched::Failed(format!("{l}: key {k:?}: {why}")),
             },
             (_, None, None) => Fetched::Failed(format!(
                 "{l}: the answer has no SecretString or SecretBinary"
@@ -537,76 +545,6 @@ fn checked(v: &str, l: &AwsLocation) -> Fetched {
         Ok(s) => Fetched::Value(s),
         Err(why) => Fetched::Failed(format!("{l}: {why}")),
     }
-}
-
-/// One field of a JSON object, deserialized without keeping the other fields: a
-/// string as is, a number or boolean as its JSON text. `Ok(None)`: no such key.
-fn json_field(doc: &str, key: &str) -> Result<Option<Zeroizing<String>>, &'static str> {
-    struct Pick<'k>(&'k str);
-    impl<'de> DeserializeSeed<'de> for Pick<'_> {
-        type Value = Option<Zeroizing<String>>;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_map(self)
-        }
-    }
-    impl<'de> Visitor<'de> for Pick<'_> {
-        type Value = Option<Zeroizing<String>>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a JSON object")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut found = None;
-            while let Some(k) = map.next_key::<std::borrow::Cow<str>>()? {
-                if k == self.0 && found.is_none() {
-                    found = Some(map.next_value::<Scalar>()?.0);
-                } else {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            Ok(found)
-        }
-    }
-    struct Scalar(Zeroizing<String>);
-    impl<'de> Deserialize<'de> for Scalar {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl Visitor<'_> for V {
-                type Value = Scalar;
-                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                    f.write_str("a string, number or boolean")
-                }
-                fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
-                    Ok(Scalar(Zeroizing::new(v.to_owned())))
-                }
-                fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
-                    Ok(Scalar(Zeroizing::new(v)))
-                }
-                fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
-                    Ok(Scalar(Zeroizing::new(v.to_string())))
-                }
-                fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
-                    Ok(Scalar(Zeroizing::new(v.to_string())))
-                }
-                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
-                    Ok(Scalar(Zeroizing::new(v.to_string())))
-                }
-                fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
-                    Ok(Scalar(Zeroizing::new(v.to_string())))
-                }
-            }
-            d.deserialize_any(V)
-        }
-    }
-    let mut de = serde_json::Deserializer::from_str(doc);
-    // The error text could quote the document: only say what kind of problem it is.
-    Pick(key)
-        .deserialize(&mut de)
-        .map_err(|e| match e.classify() {
-            serde_json::error::Category::Data => {
-                "the key's value is not a string, number or boolean (or the secret is not a JSON object)"
-            }
-            _ => "the SecretString is not JSON, so a key cannot be picked from it",
-        })
 }
 
 /// The JSON of one secret's value, in `GetSecretValue` and `BatchGetSecretValue`.
@@ -873,21 +811,6 @@ mod tests {
             endpoint(&env, Service::SecretsManager, "x"),
             "http://localhost:4566"
         );
-    }
-
-    #[test]
-    fn json_keys() {
-        let doc =
-            r#"{"user":"app","password":"p\"w","port":5432,"tls":true,"nested":{"a":1},"n":null}"#;
-        let get = |k| json_field(doc, k).map(|o| o.map(|v| v.to_string()));
-        assert_eq!(get("password"), Ok(Some("p\"w".into())));
-        assert_eq!(get("port"), Ok(Some("5432".into())));
-        assert_eq!(get("tls"), Ok(Some("true".into())));
-        assert_eq!(get("absent"), Ok(None));
-        assert!(get("nested").is_err());
-        assert!(get("n").is_err());
-        assert!(json_field("not json", "k").is_err());
-        assert!(json_field("[1,2]", "k").is_err());
     }
 
     #[test]
