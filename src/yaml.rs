@@ -135,13 +135,22 @@ pub fn mark(text: &str, at: usize) -> Mark {
 }
 
 /// The text with `\r\n` (and a lone `\r`) as `\n`, which [`parse`] needs; every line
-/// and column stays where it was.
+/// and column stays where it was. The copy is made in one buffer of the text's size,
+/// never grown or replaced, so the caller that zeroes it zeroes the only copy (it holds
+/// the `default:` values).
 pub fn normalize(text: &str) -> Cow<'_, str> {
-    if text.contains('\r') {
-        Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
-    } else {
-        Cow::Borrowed(text)
+    if !text.contains('\r') {
+        return Cow::Borrowed(text);
     }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('\r') {
+        out.push_str(&rest[..i]);
+        out.push('\n');
+        rest = rest[i + 1..].strip_prefix('\n').unwrap_or(&rest[i + 1..]);
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
 }
 
 /// Parses one YAML document whose line breaks are `\n` (see [`normalize`]). An empty
@@ -826,6 +835,8 @@ mod tests {
         assert_eq!(tree(""), "~");
         assert_eq!(tree("---\na: b\n...\n"), "{a: b}");
         assert_eq!(tree("\u{feff}a: b\r\nc: d\r\n"), "{a: b, c: d}");
+        assert_eq!(normalize("a\r\nb\rc\r\r\nd\r"), "a\nb\nc\n\nd\n");
+        assert!(matches!(normalize("a\nb"), Cow::Borrowed("a\nb")));
         // What YAML allows and a manifest can live with: a directive, an explicit key,
         // a single pair in [ ].
         assert_eq!(tree("%YAML 1.2\n---\na: 1\n"), "{a: 1}");

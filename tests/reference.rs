@@ -7,7 +7,8 @@
 //! - every `SESAME_*` variable named anywhere in `src/`;
 //! - every key of the manifest's JSON Schema, nested keys included (`inject.env`,
 //!   `generate.length`, `aws_secretsmanager.id`...), each with a row of its own, and
-//!   every value of the schema's enumerations (formats, sources, charsets...);
+//!   every value of the schema's enumerations (formats, sources, charsets...) and every
+//!   numeric bound the schema gives a key, in that key's row;
 //! - every exit code of `src/error.rs`.
 //!
 //! And the documentation links only inside the repository, to files that exist.
@@ -158,6 +159,7 @@ fn walk(
     prefix: &str,
     keys: &mut BTreeSet<String>,
     values: &mut BTreeSet<String>,
+    maxima: &mut Vec<(String, u64)>,
     depth: usize,
 ) {
     assert!(depth < 32, "the schema nests too deeply (a $ref loop?)");
@@ -176,18 +178,29 @@ fn walk(
                 format!("{prefix}.{k}")
             };
             keys.insert(path.clone());
+            // A bound written on the key itself (a size or duration's is in its own
+            // definition, and the reference writes it with its unit).
+            let own = std::iter::once(v).chain(
+                v.get("anyOf")
+                    .and_then(|a| a.as_array())
+                    .into_iter()
+                    .flatten(),
+            );
+            for m in own.filter_map(|n| n.get("maximum").and_then(|m| m.as_f64())) {
+                maxima.push((path.clone(), m as u64));
+            }
             // A secret's keys are named from the secret, not from `secrets.NAME`.
             let next = if path == "secrets" {
                 String::new()
             } else {
                 path
             };
-            walk(schema, v, &next, keys, values, depth + 1);
+            walk(schema, v, &next, keys, values, maxima, depth + 1);
         }
     }
     for sub in ["additionalProperties", "items"] {
         if let Some(v) = node.get(sub).filter(|v| v.is_object()) {
-            walk(schema, v, prefix, keys, values, depth + 1);
+            walk(schema, v, prefix, keys, values, maxima, depth + 1);
         }
     }
     for list in ["oneOf", "anyOf", "allOf"] {
@@ -197,7 +210,7 @@ fn walk(
             .into_iter()
             .flatten()
         {
-            walk(schema, v, prefix, keys, values, depth + 1);
+            walk(schema, v, prefix, keys, values, maxima, depth + 1);
         }
     }
 }
@@ -205,8 +218,8 @@ fn walk(
 #[test]
 fn every_manifest_key_has_a_row_and_every_enumerated_value_is_named() {
     let schema: serde_json::Value = serde_json::from_str(&sesame(&["schema"])).unwrap();
-    let (mut keys, mut values) = (BTreeSet::new(), BTreeSet::new());
-    walk(&schema, &schema, "", &mut keys, &mut values, 0);
+    let (mut keys, mut values, mut maxima) = (BTreeSet::new(), BTreeSet::new(), Vec::new());
+    walk(&schema, &schema, "", &mut keys, &mut values, &mut maxima, 0);
     assert!(keys.contains("inject.env") && keys.contains("generate.length"));
     let text = reference();
     all_described("manifest keys", &keys, |k| {
@@ -214,6 +227,13 @@ fn every_manifest_key_has_a_row_and_every_enumerated_value_is_named() {
     });
     all_described("values of the manifest's enumerations", &values, |v| {
         text.contains(&format!("`{v}`"))
+    });
+    // Each numeric bound the schema gives a key is written in that key's row.
+    let bounds: BTreeSet<String> = maxima.iter().map(|(k, m)| format!("{k} {m}")).collect();
+    all_described("bounds (key maximum)", &bounds, |b| {
+        let (k, m) = b.split_once(' ').unwrap();
+        text.lines()
+            .any(|l| l.starts_with(&format!("| `{k}` |")) && l.contains(m))
     });
 }
 

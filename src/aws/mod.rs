@@ -90,15 +90,6 @@ fn host_of(url: &str) -> &str {
     }
 }
 
-/// The path of a URL, `/` when it has none.
-fn path_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    match rest.find('/') {
-        Some(i) => rest[i..].split(['?', '#']).next().unwrap_or("/"),
-        None => "/",
-    }
-}
-
 /// A JSON answer. Parsed as text, as everything else in sesame is: one instantiation
 /// of serde_json's parser instead of two (a few KB of the binary).
 fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Option<T> {
@@ -169,8 +160,7 @@ impl Http {
                 signed.push(("host", host));
                 let req = sigv4::Request {
                     method,
-                    path: path_of(url),
-                    query: "",
+                    url,
                     headers: &signed,
                     body,
                 };
@@ -180,7 +170,7 @@ impl Http {
                     region,
                     service.signing_name(),
                     SystemTime::now(),
-                ));
+                )?);
             }
             self.once(agent, method, url, &all, body, REQUEST_TIMEOUT)
         };
@@ -622,8 +612,6 @@ mod tests {
         );
         assert_eq!(host_of("http://127.0.0.1:5000/"), "127.0.0.1:5000");
         assert_eq!(host_of("https://x.example:443/a"), "x.example");
-        assert_eq!(path_of("http://127.0.0.1:5000"), "/");
-        assert_eq!(path_of("http://h/a/b?x=1"), "/a/b");
     }
 
     #[test]

@@ -116,8 +116,10 @@ pub(super) struct RawVaultLocation {
     /// The KV secrets engine's mount (default secret).
     mount: Option<String>,
     /// KV v2: read this version instead of the latest.
+    #[cfg_attr(test, schemars(range(min = 1)))]
     version: Option<u64>,
     /// The KV engine's version, 1 or 2 (default 2).
+    #[cfg_attr(test, schemars(range(min = 1, max = 2)))]
     kv_version: Option<u8>,
 }
 
