@@ -44,6 +44,7 @@ pub mod user;
 pub mod validate;
 pub mod walk;
 pub mod watch;
+pub mod wipe_alloc;
 pub mod yaml;
 
 use cli::{Action, Cli};
