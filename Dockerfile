@@ -14,7 +14,8 @@
 
 FROM rust:1-bookworm AS build
 # Cargo features: empty for the default flavour, `aws` for the one that also fetches
-# from AWS Secrets Manager and SSM Parameter Store (docs/aws.md):
+# from AWS Secrets Manager and SSM Parameter Store (docs/aws.md), `vault` for HashiCorp
+# Vault (docs/vault.md), `aws,vault` for both:
 #   docker build --build-arg FEATURES=aws -t sesame:aws .
 ARG FEATURES=""
 WORKDIR /src

@@ -5,20 +5,24 @@
 //! (rule `decoded_bytes`) and the modulus size of an RSA key (rule `min_key_bits`).
 //!
 //! Error strings are short lower-case reasons. They never contain the value or any part of
-//! it, because they end up in logs: only fixed text, numbers (positions, line numbers,
-//! counts), the label of a well-formed PEM block, or an algorithm OID.
+//! it, because they end up in logs: only fixed text and numbers (positions, line numbers,
+//! counts). A PEM label and an algorithm OID are parts of the value too, so they are
+//! classified (private key, public key, other; RSA or not) and never shown; library error
+//! texts are replaced by fixed ones, since they may quote what they met.
 //!
-//! Only base64 (`base64` crate) and JSON (`serde_json`) come from libraries. The rest is
-//! small and hand-written: the URL check avoids the `url` crate (which pulls in IDNA/ICU
-//! tables), and the PEM and DER readers are strict parsers that never panic, index only
-//! through checked accessors and reject indefinite or non-minimal lengths. Decoded secret
-//! bytes live in [`Zeroizing`] buffers, so they are wiped when dropped.
+//! The readers of key material come from RustCrypto: pem-rfc7468 (strict RFC 7468 PEM,
+//! constant-time base64: these are private keys), and der, pkcs1, pkcs8 and spki for the
+//! RSA key structures. base64 (`base64` crate) and JSON (`serde_json`) come from libraries
+//! too. The URL, UUID and number checks are small and hand-written: the URL check avoids
+//! the `url` crate (which pulls in IDNA/ICU tables). Decoded secret bytes live in
+//! [`Zeroizing`] buffers, so they are wiped when dropped.
 
 use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::GeneralPurpose;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_PAD_INDIFFERENT};
+use der::Decode as _;
 use zeroize::Zeroizing;
 
 /// A value format a secret may be declared to have (manifest key `format`).
@@ -214,88 +218,85 @@ fn hex_len(value: &str) -> Result<usize, String> {
 // ---------------------------------------------------------------------------------------
 // PEM
 
+/// What a PEM label says, as far as the RSA formats care.
+///
+/// The label itself is never kept: it is part of the value (a mistyped key file may carry
+/// anything there), so no message may repeat it. Only this classification leaves
+/// [`decode_block`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Label {
+    /// `RSA PRIVATE KEY`: PKCS#1 RSAPrivateKey.
+    RsaPrivate,
+    /// `PRIVATE KEY`: PKCS#8 PrivateKeyInfo / OneAsymmetricKey.
+    Private,
+    /// `ENCRYPTED PRIVATE KEY`: PKCS#8 EncryptedPrivateKeyInfo.
+    EncryptedPrivate,
+    /// `RSA PUBLIC KEY`: PKCS#1 RSAPublicKey.
+    RsaPublic,
+    /// `PUBLIC KEY`: SubjectPublicKeyInfo.
+    Public,
+    /// Anything else (`CERTIFICATE`, `EC PRIVATE KEY`, ...).
+    Other,
+}
+
+impl Label {
+    fn of(label: &str) -> Label {
+        match label {
+            "RSA PRIVATE KEY" => Label::RsaPrivate,
+            "PRIVATE KEY" => Label::Private,
+            "ENCRYPTED PRIVATE KEY" => Label::EncryptedPrivate,
+            "RSA PUBLIC KEY" => Label::RsaPublic,
+            "PUBLIC KEY" => Label::Public,
+            _ => Label::Other,
+        }
+    }
+}
+
 /// One decoded PEM block.
-struct PemBlock<'a> {
-    /// The label of the BEGIN and END lines (`RSA PRIVATE KEY`, ...).
-    label: &'a str,
+struct PemBlock {
+    /// The kind of label of the BEGIN and END lines.
+    label: Label,
     /// An RFC 1421 `Proc-Type: 4,ENCRYPTED` header was present (legacy OpenSSL encryption).
     encrypted: bool,
-    /// The decoded body.
+    /// The decoded body, wiped on drop.
     der: Zeroizing<Vec<u8>>,
 }
 
-/// Parses one or more PEM blocks separated and surrounded only by whitespace.
+/// Parses one or more PEM blocks separated and surrounded only by blank lines.
 ///
-/// Each block is a `-----BEGIN LABEL-----` line, optional RFC 1421 headers (`Name: value`
-/// lines ended by a blank line), a non-empty body of standard padded base64 wrapped at any
-/// width, and an `-----END LABEL-----` line with the same label. Lines may end in LF or
-/// CRLF and may carry leading or trailing spaces; blank lines inside a body are refused.
-fn parse_pem(text: &str) -> Result<Vec<PemBlock<'_>>, String> {
-    let lines: Vec<&str> = text.lines().collect();
+/// pem-rfc7468 decodes one block a call and wants it alone, so the blocks are found here:
+/// a block runs from a line starting `-----BEGIN ` to the next line starting `-----END `,
+/// and any other non-blank line outside a block is refused (RFC 7468 would allow
+/// explanatory text around blocks; a secret file has no use for it). Each block is then
+/// read by [`decode_block`].
+fn parse_pem(text: &str) -> Result<Vec<PemBlock>, String> {
     let mut blocks = Vec::new();
-    let mut i = 0; // index of the next line to read; after `i += 1` it is the 1-based number
-    while let Some(line) = lines.get(i) {
-        i += 1;
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let n = blocks.len() + 1;
-        let label = line
-            .strip_prefix("-----BEGIN ")
-            .and_then(|rest| rest.strip_suffix("-----"))
-            .filter(|label| is_pem_label(label))
-            .ok_or_else(|| format!("not a PEM block: line {i} is not a BEGIN line"))?;
-        let no_end = || format!("PEM block {n} has no END line");
-
-        // Optional RFC 1421 headers: base64 never contains ':', so a colon marks them.
-        let mut encrypted = false;
-        if lines.get(i).is_some_and(|l| l.contains(':')) {
-            loop {
-                let header = lines.get(i).ok_or_else(no_end)?.trim();
-                i += 1;
-                if header.is_empty() {
-                    break;
-                }
-                if header.starts_with("-----") {
-                    return Err(format!(
-                        "PEM block {n}: headers are not followed by a blank line"
-                    ));
-                }
-                if header.starts_with("Proc-Type:") && header.contains("ENCRYPTED") {
-                    encrypted = true;
-                }
+    let mut begin = None; // byte offset of the open block's BEGIN line
+    let mut end = 0; // byte offset just past the line being looked at
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let start = end;
+        end += line.len();
+        let content = line.trim_end_matches(['\n', '\r']);
+        match begin {
+            None if content.trim().is_empty() => {}
+            None if content.starts_with("-----BEGIN ") => begin = Some(start),
+            None => {
+                return Err(format!(
+                    "not a PEM block: line {} is not a BEGIN line",
+                    index + 1
+                ));
             }
-        }
-
-        // Capacity fixed up front: pushing never reallocates and strands a copy.
-        let mut body = Zeroizing::new(String::with_capacity(text.len()));
-        loop {
-            let line = lines.get(i).ok_or_else(no_end)?.trim();
-            i += 1;
-            if let Some(rest) = line.strip_prefix("-----END ") {
-                if rest.strip_suffix("-----") != Some(label) {
-                    return Err(format!(
-                        "PEM block {n}: END line does not match the BEGIN label"
-                    ));
-                }
-                break;
+            Some(at) if content.starts_with("-----END ") => {
+                // Both offsets sit at line starts, after a '\n': always char boundaries.
+                let block = text.get(at..end).unwrap_or_default();
+                blocks.push(decode_block(block, blocks.len() + 1)?);
+                begin = None;
             }
-            if line.is_empty() {
-                return Err(format!("PEM block {n}: blank line {i} inside the body"));
-            }
-            body.push_str(line);
+            Some(_) => {}
         }
-        if body.is_empty() {
-            return Err(format!("PEM block {n} has an empty body"));
-        }
-        let der = decode_base64(body.as_bytes(), &STANDARD)
-            .map_err(|_| format!("PEM block {n}: body is not valid base64"))?;
-        blocks.push(PemBlock {
-            label,
-            encrypted,
-            der,
-        });
+    }
+    if begin.is_some() {
+        return Err(format!("PEM block {} has no END line", blocks.len() + 1));
     }
     if blocks.is_empty() {
         return Err("not a PEM block: no BEGIN line".to_owned());
@@ -303,24 +304,83 @@ fn parse_pem(text: &str) -> Result<Vec<PemBlock<'_>>, String> {
     Ok(blocks)
 }
 
-/// True when `label` follows RFC 7468: printable ASCII, no leading, trailing or doubled
-/// space or hyphen. (Empty is allowed by the RFC.)
-fn is_pem_label(label: &str) -> bool {
-    let b = label.as_bytes();
-    let sep = |c: &u8| *c == b' ' || *c == b'-';
-    b.iter().all(|c| (0x20..=0x7e).contains(c))
-        && !b.first().is_some_and(sep)
-        && !b.last().is_some_and(sep)
-        && !b.windows(2).any(|w| w.iter().all(sep))
+/// Decodes PEM block number `n` (its text from BEGIN line to END line) with pem-rfc7468.
+///
+/// pem-rfc7468 follows RFC 7468's strict grammar and decodes base64 in constant time
+/// (these are private keys): BEGIN and END lines with the same label (capitals, digits,
+/// single spaces; no hyphen), a body of padded base64 in lines of one width of at least
+/// 4 characters (the last may be shorter), LF or CRLF line ends. The one thing RFC 7468
+/// refuses that sesame accepts is the RFC 1421 header section of legacy OpenSSL-encrypted
+/// keys (`Proc-Type: 4,ENCRYPTED`, `DEK-Info: ...`, then a blank line): it is noted and set
+/// aside, and the rest is decoded as a block without headers.
+fn decode_block(block: &str, n: usize) -> Result<PemBlock, String> {
+    let begin_line = block.split_inclusive('\n').next().unwrap_or_default();
+    let after_begin = block.get(begin_line.len()..).unwrap_or_default();
+
+    // Headers: base64 never contains ':', so a colon on the first body line marks them.
+    let mut encrypted = false;
+    let mut without_headers = None;
+    if after_begin
+        .lines()
+        .next()
+        .is_some_and(|line| line.contains(':'))
+    {
+        let mut body_at = None;
+        let mut at = begin_line.len();
+        for line in after_begin.split_inclusive('\n') {
+            at += line.len();
+            let line = line.trim_end_matches(['\n', '\r']);
+            if line.trim().is_empty() {
+                body_at = Some(at);
+                break;
+            }
+            encrypted |= line.starts_with("Proc-Type:") && line.contains("ENCRYPTED");
+        }
+        let body = body_at
+            .and_then(|at| block.get(at..))
+            .ok_or_else(|| format!("PEM block {n}: headers are not followed by a blank line"))?;
+        // Capacity fixed up front: pushing never reallocates and strands a copy.
+        let mut joined = Zeroizing::new(String::with_capacity(block.len()));
+        joined.push_str(begin_line);
+        joined.push_str(body);
+        without_headers = Some(joined);
+    }
+    let input = without_headers.as_deref().map_or(block, String::as_str);
+    let body = input.get(begin_line.len()..).unwrap_or_default();
+    if body.starts_with("-----END ") {
+        return Err(format!("PEM block {n} has an empty body"));
+    }
+
+    let mut decoder =
+        pem_rfc7468::Decoder::new_detect_wrap(input.as_bytes()).map_err(|e| pem_error(n, e))?;
+    let label = Label::of(decoder.type_label());
+    let mut der = Zeroizing::new(vec![0; decoder.remaining_len()]);
+    let len = decoder.decode(&mut der).map_err(|e| pem_error(n, e))?.len();
+    if !decoder.is_finished() || len != der.len() {
+        return Err(pem_error(n, pem_rfc7468::Error::Length));
+    }
+    Ok(PemBlock {
+        label,
+        encrypted,
+        der,
+    })
 }
 
-/// A PEM label quoted for an error message; absurdly long ones are not repeated.
-fn quoted_label(label: &str) -> String {
-    if label.len() <= 64 {
-        format!("\"{label}\"")
-    } else {
-        "a label too long to show".to_owned()
-    }
+/// The message for a pem-rfc7468 error in block `n`: fixed text, never the crate's own
+/// (which is fixed today, but a label or a byte quoted by a later version would leak).
+fn pem_error(n: usize, error: pem_rfc7468::Error) -> String {
+    use pem_rfc7468::Error as E;
+    let why = match error {
+        E::Base64(_) | E::Length | E::EncapsulatedText => {
+            "body is not base64 in lines of one width (only the last may be shorter)"
+        }
+        E::Label => "the BEGIN line's label is not an RFC 7468 label",
+        E::PreEncapsulationBoundary => "malformed BEGIN line",
+        E::PostEncapsulationBoundary => "END line does not match the BEGIN line",
+        E::HeaderDisallowed => "unexpected header lines",
+        _ => "not well-formed RFC 7468 PEM",
+    };
+    format!("PEM block {n}: {why}")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -330,7 +390,9 @@ fn quoted_label(label: &str) -> String {
 ///
 /// Exactly one PEM block is expected. `private` selects the labels accepted:
 /// `RSA PRIVATE KEY` (PKCS#1) or `PRIVATE KEY` (PKCS#8), else `RSA PUBLIC KEY` (PKCS#1) or
-/// `PUBLIC KEY` (SPKI). The wrapped forms must name rsaEncryption (1.2.840.113549.1.1.1).
+/// `PUBLIC KEY` (SPKI). The DER is read by RustCrypto's pkcs1, pkcs8 and spki crates
+/// (strict DER: definite, minimal lengths; no trailing data); the wrapped forms must name
+/// rsaEncryption.
 fn rsa_key_bits(value: &str, private: bool) -> Result<u32, String> {
     let blocks = parse_pem(value)?;
     let [block] = blocks.as_slice() else {
@@ -339,252 +401,110 @@ fn rsa_key_bits(value: &str, private: bool) -> Result<u32, String> {
             blocks.len()
         ));
     };
-    if block.label == "ENCRYPTED PRIVATE KEY" && private {
-        return Err("private key is encrypted (ENCRYPTED PRIVATE KEY)".to_owned());
-    }
     if block.encrypted {
         return Err("key is encrypted (Proc-Type: 4,ENCRYPTED)".to_owned());
     }
     let der = block.der.as_slice();
     let modulus = match (block.label, private) {
-        ("RSA PRIVATE KEY", true) => pkcs1_private_modulus(der)?,
-        ("PRIVATE KEY", true) => pkcs8_modulus(der)?,
-        ("RSA PUBLIC KEY", false) => pkcs1_public_modulus(der)?,
-        ("PUBLIC KEY", false) => spki_modulus(der)?,
-        (other, true) => {
-            return Err(format!(
-                "PEM label is {}, expected RSA PRIVATE KEY or PRIVATE KEY",
-                quoted_label(other)
-            ));
+        (Label::RsaPrivate, true) => pkcs1_private_modulus(der)?,
+        (Label::Private, true) => pkcs8_modulus(der)?,
+        (Label::RsaPublic, false) => pkcs1_public_modulus(der)?,
+        (Label::Public, false) => spki_modulus(der)?,
+        (Label::EncryptedPrivate, true) => {
+            return Err("private key is encrypted (ENCRYPTED PRIVATE KEY)".to_owned());
         }
-        (other, false) => {
-            return Err(format!(
-                "PEM label is {}, expected RSA PUBLIC KEY or PUBLIC KEY",
-                quoted_label(other)
-            ));
+        (Label::RsaPublic | Label::Public, true) => {
+            return Err(
+                "a public key, expected a private key (RSA PRIVATE KEY or PRIVATE KEY)".to_owned(),
+            );
+        }
+        (Label::RsaPrivate | Label::Private | Label::EncryptedPrivate, false) => {
+            return Err(
+                "a private key, expected a public key (RSA PUBLIC KEY or PUBLIC KEY)".to_owned(),
+            );
+        }
+        (Label::Other, true) => {
+            return Err("PEM label is not RSA PRIVATE KEY or PRIVATE KEY".to_owned());
+        }
+        (Label::Other, false) => {
+            return Err("PEM label is not RSA PUBLIC KEY or PUBLIC KEY".to_owned());
         }
     };
-    Ok(modulus_bits(modulus)?)
+    modulus_bits(modulus)
 }
 
-/// DER tags used by the key structures.
-const INTEGER: u8 = 0x02;
-const BIT_STRING: u8 = 0x03;
-const OCTET_STRING: u8 = 0x04;
-const NULL: u8 = 0x05;
-const OID: u8 = 0x06;
-const SEQUENCE: u8 = 0x30;
-/// PKCS#8 v2 (RFC 5958) optional fields: `[0] attributes`, `[1] publicKey`.
-const PKCS8_ATTRIBUTES: u8 = 0xa0;
-const PKCS8_PUBLIC_KEY: u8 = 0x81;
-
-/// The content bytes of OID 1.2.840.113549.1.1.1 (rsaEncryption).
-const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-
-/// A strict reader of DER TLVs over a byte slice.
-///
-/// Only low-tag-number tags and definite, minimally encoded lengths of up to four bytes
-/// are accepted; every access is bounds-checked, so no input can make it panic.
-struct Der<'a>(&'a [u8]);
-
-impl<'a> Der<'a> {
-    /// Parses `bytes` as exactly one TLV with tag `tag` and returns a reader over its contents.
-    fn only(bytes: &'a [u8], tag: u8) -> Result<Der<'a>, &'static str> {
-        let mut outer = Der(bytes);
-        let inner = outer.read(tag)?;
-        outer.finish()?;
-        Ok(Der(inner))
-    }
-
-    /// Reads the next TLV, returning its tag and contents.
-    fn read_any(&mut self) -> Result<(u8, &'a [u8]), &'static str> {
-        const TRUNCATED: &str = "malformed key DER: truncated";
-        let (&tag, rest) = self.0.split_first().ok_or(TRUNCATED)?;
-        if tag & 0x1f == 0x1f {
-            return Err("malformed key DER: unsupported tag");
-        }
-        let (&first, rest) = rest.split_first().ok_or(TRUNCATED)?;
-        let (len, rest) = if first < 0x80 {
-            (usize::from(first), rest)
-        } else {
-            let count = usize::from(first & 0x7f);
-            if count == 0 || count > 4 {
-                return Err("malformed key DER: unsupported length");
-            }
-            let (bytes, rest) = rest.split_at_checked(count).ok_or(TRUNCATED)?;
-            let len = bytes.iter().fold(0u32, |acc, &b| (acc << 8) | u32::from(b));
-            if bytes.first() == Some(&0) || len < 0x80 {
-                return Err("malformed key DER: non-minimal length");
-            }
-            let len = usize::try_from(len).map_err(|_| TRUNCATED)?;
-            (len, rest)
-        };
-        let (content, rest) = rest.split_at_checked(len).ok_or(TRUNCATED)?;
-        self.0 = rest;
-        Ok((tag, content))
-    }
-
-    /// Reads the next TLV, which must have tag `tag`, and returns its contents.
-    fn read(&mut self, tag: u8) -> Result<&'a [u8], &'static str> {
-        match self.read_any()? {
-            (t, content) if t == tag => Ok(content),
-            _ => Err("malformed key DER: unexpected field"),
-        }
-    }
-
-    /// Reads a minimally encoded INTEGER and returns its content bytes.
-    fn integer(&mut self) -> Result<&'a [u8], &'static str> {
-        let content = self.read(INTEGER)?;
-        match content {
-            [] => Err("malformed key DER: empty INTEGER"),
-            [0x00, next, ..] if *next < 0x80 => Err("malformed key DER: non-minimal INTEGER"),
-            [0xff, next, ..] if *next >= 0x80 => Err("malformed key DER: non-minimal INTEGER"),
-            _ => Ok(content),
-        }
-    }
-
-    /// Succeeds when nothing is left to read.
-    fn finish(self) -> Result<(), &'static str> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err("malformed key DER: unexpected trailing data")
-        }
-    }
+/// The modulus of a PKCS#1 RSAPrivateKey (RFC 8017 A.1.2), two-prime or multi-prime.
+fn pkcs1_private_modulus(der: &[u8]) -> Result<&[u8], String> {
+    let key = pkcs1::RsaPrivateKeyRef::from_der(der).map_err(der_error)?;
+    Ok(key.modulus.as_bytes())
 }
 
-/// The modulus of a PKCS#1 RSAPrivateKey (RFC 8017 A.1.2):
-/// `SEQUENCE { version, n, e, d, p, q, dP, dQ, qInv, otherPrimeInfos OPTIONAL }`.
-fn pkcs1_private_modulus(der: &[u8]) -> Result<&[u8], &'static str> {
-    let mut key = Der::only(der, SEQUENCE)?;
-    let version = key.integer()?;
-    if version != [0] && version != [1] {
-        return Err("unsupported RSA private key version");
-    }
-    let modulus = key.integer()?;
-    for _ in 0..7 {
-        key.integer()?;
-    }
-    if version == [1] && !key.0.is_empty() {
-        key.read(SEQUENCE)?; // otherPrimeInfos of a multi-prime key
-    }
-    key.finish()?;
-    Ok(modulus)
+/// The modulus of a PKCS#1 RSAPublicKey (RFC 8017 A.1.1).
+fn pkcs1_public_modulus(der: &[u8]) -> Result<&[u8], String> {
+    let key = pkcs1::RsaPublicKeyRef::from_der(der).map_err(der_error)?;
+    Ok(key.modulus.as_bytes())
 }
 
-/// The modulus of a PKCS#1 RSAPublicKey (RFC 8017 A.1.1): `SEQUENCE { n, e }`.
-fn pkcs1_public_modulus(der: &[u8]) -> Result<&[u8], &'static str> {
-    let mut key = Der::only(der, SEQUENCE)?;
-    let modulus = key.integer()?;
-    key.integer()?;
-    key.finish()?;
-    Ok(modulus)
-}
-
-/// The modulus inside a PKCS#8 PrivateKeyInfo / OneAsymmetricKey (RFC 5208, RFC 5958):
-/// `SEQUENCE { version, AlgorithmIdentifier, OCTET STRING { RSAPrivateKey }, [0], [1] }`.
+/// The modulus inside a PKCS#8 PrivateKeyInfo / OneAsymmetricKey (RFC 5208, RFC 5958).
 fn pkcs8_modulus(der: &[u8]) -> Result<&[u8], String> {
-    let mut info = Der::only(der, SEQUENCE)?;
-    let version = info.integer()?;
-    if version != [0] && version != [1] {
-        return Err("unsupported PKCS#8 version".to_owned());
-    }
-    expect_rsa_algorithm(&mut info)?;
-    let private_key = info.read(OCTET_STRING)?;
-    while !info.0.is_empty() {
-        let (tag, _) = info.read_any()?;
-        if tag != PKCS8_ATTRIBUTES && tag != PKCS8_PUBLIC_KEY {
-            return Err("malformed key DER: unexpected field".to_owned());
-        }
-    }
-    Ok(pkcs1_private_modulus(private_key)?)
+    let info = pkcs8::PrivateKeyInfoRef::from_der(der).map_err(der_error)?;
+    expect_rsa_algorithm(&info.algorithm)?;
+    pkcs1_private_modulus(info.private_key.as_bytes())
 }
 
-/// The modulus inside a SubjectPublicKeyInfo (RFC 5280):
-/// `SEQUENCE { AlgorithmIdentifier, BIT STRING { RSAPublicKey } }`.
+/// The modulus inside a SubjectPublicKeyInfo (RFC 5280).
 fn spki_modulus(der: &[u8]) -> Result<&[u8], String> {
-    let mut info = Der::only(der, SEQUENCE)?;
-    expect_rsa_algorithm(&mut info)?;
-    let bits = info.read(BIT_STRING)?;
-    info.finish()?;
-    let [0, key @ ..] = bits else {
-        return Err("malformed key DER: public key BIT STRING is not whole bytes".to_owned());
-    };
-    Ok(pkcs1_public_modulus(key)?)
+    let info = spki::SubjectPublicKeyInfoRef::from_der(der).map_err(der_error)?;
+    expect_rsa_algorithm(&info.algorithm)?;
+    let key = info
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(|| "malformed key DER: public key BIT STRING is not whole bytes".to_owned())?;
+    pkcs1_public_modulus(key)
 }
 
-/// Reads an AlgorithmIdentifier and requires rsaEncryption with NULL or absent parameters.
-fn expect_rsa_algorithm(der: &mut Der<'_>) -> Result<(), String> {
-    let mut algorithm = Der(der.read(SEQUENCE)?);
-    let oid = algorithm.read(OID)?;
-    if oid != RSA_ENCRYPTION {
-        return Err(format!("not an RSA key (algorithm {})", describe_oid(oid)));
+/// Requires rsaEncryption (1.2.840.113549.1.1.1) with NULL or absent parameters.
+///
+/// Another algorithm's OID is not shown, by name or number: it is read from the value.
+fn expect_rsa_algorithm(algorithm: &spki::AlgorithmIdentifierRef<'_>) -> Result<(), String> {
+    if algorithm.oid != pkcs1::ALGORITHM_OID {
+        return Err("not an RSA key (its algorithm is not rsaEncryption)".to_owned());
     }
-    if !algorithm.0.is_empty() && !algorithm.read(NULL)?.is_empty() {
+    if algorithm.parameters.is_some_and(|p| !p.is_null()) {
         return Err("malformed key DER: rsaEncryption parameters are not NULL".to_owned());
     }
-    Ok(algorithm.finish()?)
+    Ok(())
 }
 
-/// Describes an algorithm OID for an error message: a name when well known, and the dotted
-/// form. Long or malformed OIDs are not shown (they would only be decoded key bytes).
-fn describe_oid(oid: &[u8]) -> String {
-    let Some(dotted) = oid_to_dotted(oid).filter(|_| oid.len() <= 16) else {
-        return "is an unrecognised OID".to_owned();
+/// The message for a DER error: fixed text by kind. der's own text names tags and OIDs
+/// it met, which are bytes of the value.
+fn der_error(error: der::Error) -> String {
+    use der::ErrorKind as K;
+    let why = match error.kind() {
+        K::Incomplete { .. } => "truncated",
+        K::TrailingData { .. } => "unexpected trailing data",
+        K::Length { .. } | K::Overlength | K::Overflow | K::IndefiniteLength => "invalid length",
+        K::Noncanonical { .. } => "not canonical DER",
+        K::TagUnexpected { .. } | K::TagUnknown { .. } | K::TagNumberInvalid => "unexpected field",
+        K::NestingDepth => "nested too deeply",
+        K::Value { .. } => "invalid value",
+        _ => "malformed",
     };
-    let name = match dotted.as_str() {
-        "1.2.840.10045.2.1" => "EC ",
-        "1.2.840.10040.4.1" => "DSA ",
-        "1.2.840.113549.1.1.10" => "RSASSA-PSS ",
-        "1.3.101.110" => "X25519 ",
-        "1.3.101.111" => "X448 ",
-        "1.3.101.112" => "Ed25519 ",
-        "1.3.101.113" => "Ed448 ",
-        _ => "",
-    };
-    format!("{name}OID {dotted}")
+    format!("malformed key DER: {why}")
 }
 
-/// Decodes DER OID content bytes to dotted-decimal form; `None` when malformed.
-fn oid_to_dotted(oid: &[u8]) -> Option<String> {
-    use std::fmt::Write as _;
-    if oid.last().is_none_or(|b| b & 0x80 != 0) {
-        return None;
-    }
-    let mut out = String::new();
-    let mut arc: u64 = 0;
-    let mut at_start = true; // at the first byte of an arc
-    for &b in oid {
-        if at_start && b == 0x80 {
-            return None; // non-minimal arc encoding
-        }
-        arc = arc.checked_mul(128)? | u64::from(b & 0x7f);
-        at_start = b & 0x80 == 0;
-        if at_start {
-            if out.is_empty() {
-                let first = arc.min(80) / 40; // the first byte packs arcs 1 and 2
-                let _ = write!(out, "{first}.{}", arc - first * 40);
-            } else {
-                let _ = write!(out, ".{arc}");
-            }
-            arc = 0;
-        }
-    }
-    Some(out)
-}
-
-/// Size in bits of a positive modulus given as minimal DER INTEGER content: a leading zero
-/// byte is not counted, the top byte counts only up to its highest set bit.
-fn modulus_bits(content: &[u8]) -> Result<u32, &'static str> {
-    if content.first().is_some_and(|b| b & 0x80 != 0) {
-        return Err("malformed key: negative modulus");
-    }
-    let magnitude = content.strip_prefix(&[0]).unwrap_or(content);
+/// Size in bits of a modulus given as big-endian unsigned bytes (leading zeros ignored).
+fn modulus_bits(modulus: &[u8]) -> Result<u32, String> {
+    let magnitude = modulus
+        .iter()
+        .position(|&b| b != 0)
+        .and_then(|first| modulus.get(first..))
+        .unwrap_or_default();
     let Some(&top) = magnitude.first() else {
-        return Err("malformed key: zero modulus");
+        return Err("malformed key: zero modulus".to_owned());
     };
     let bits = (magnitude.len() as u64 - 1) * 8 + u64::from(8 - top.leading_zeros());
-    u32::try_from(bits).map_err(|_| "malformed key: modulus too large")
+    u32::try_from(bits).map_err(|_| "malformed key: modulus too large".to_owned())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -982,7 +902,23 @@ mod tests {
             Format::Pem,
             &pem_wrapped("CERTIFICATE", &der_of(EC_CERT), 76),
         );
-        ok(Format::Pem, &pem_wrapped("X", &[1, 2, 3], 1));
+        ok(Format::Pem, &pem_wrapped("X", &[1, 2, 3, 4, 5, 6], 4));
+        // RFC 7468 via pem-rfc7468: lines of at least 4 characters, all of one width.
+        for width in 1..4 {
+            let text = pem_wrapped("X", &[1, 2, 3, 4, 5, 6], width);
+            assert!(err(Format::Pem, &text).starts_with("PEM block 1: body is not base64"));
+        }
+        // A body line longer than the first, and one shorter in the middle.
+        let good = pem("CERTIFICATE", &der_of(EC_CERT));
+        let mut lines: Vec<&str> = good.lines().collect();
+        let (second, third) = (lines[2], lines[3]);
+        let joined = format!("{second}{third}");
+        lines[2] = &joined;
+        lines.remove(3);
+        assert!(err(Format::Pem, &lines.join("\n")).starts_with("PEM block 1: body is not base64"));
+        let mut lines: Vec<&str> = good.lines().collect();
+        lines[2] = &second[..10];
+        assert!(err(Format::Pem, &lines.join("\n")).starts_with("PEM block 1: body is not base64"));
         ok(Format::Pem, &pem("TRUSTED CERTIFICATE", b"any bytes"));
         ok(Format::Pem, &pem("X509 CRL", b"any bytes"));
     }
@@ -1012,11 +948,11 @@ mod tests {
             ),
             (
                 good.replace("END CERTIFICATE", "END CERTIFICATES"),
-                "PEM block 1: END line does not match the BEGIN label",
+                "PEM block 1: END line does not match the BEGIN line",
             ),
             (
                 format!("{good}{}", good.replace("END CERTIFICATE", "END X509 CRL")),
-                "PEM block 2: END line does not match the BEGIN label",
+                "PEM block 2: END line does not match the BEGIN line",
             ),
             (
                 "-----BEGIN X-----\n-----END X-----".into(),
@@ -1024,15 +960,15 @@ mod tests {
             ),
             (
                 "-----BEGIN X-----\nZm9v!\n-----END X-----".into(),
-                "PEM block 1: body is not valid base64",
+                "PEM block 1: body is not base64 in lines of one width (only the last may be shorter)",
             ),
             (
                 "-----BEGIN X-----\nZg\n-----END X-----".into(),
-                "PEM block 1: body is not valid base64",
+                "PEM block 1: body is not base64 in lines of one width (only the last may be shorter)",
             ),
             (
                 "-----BEGIN X-----\nZm9v\n\nZm9v\n-----END X-----".into(),
-                "PEM block 1: blank line 3 inside the body",
+                "PEM block 1: body is not base64 in lines of one width (only the last may be shorter)",
             ),
             (
                 "-----BEGIN X-----\nProc-Type: 4,ENCRYPTED\nZm9v\n-----END X-----".into(),
@@ -1044,11 +980,11 @@ mod tests {
             ),
             (
                 "-----BEGIN  X-----\nZm9v\n-----END  X-----".into(),
-                "not a PEM block: line 1 is not a BEGIN line",
+                "PEM block 1: the BEGIN line's label is not an RFC 7468 label",
             ),
             (
                 "-----BEGIN X--Y-----\nZm9v\n-----END X--Y-----".into(),
-                "not a PEM block: line 1 is not a BEGIN line",
+                "PEM block 1: the BEGIN line's label is not an RFC 7468 label",
             ),
             (
                 "----BEGIN X-----\nZm9v\n----END X-----".into(),
@@ -1056,7 +992,7 @@ mod tests {
             ),
             (
                 "-----BEGIN X-----Zm9v-----END X-----".into(),
-                "not a PEM block: line 1 is not a BEGIN line",
+                "PEM block 1 has no END line",
             ),
         ];
         for (text, want) in cases {
@@ -1066,11 +1002,16 @@ mod tests {
 
     #[test]
     fn pem_labels_follow_rfc7468() {
-        for label in ["", "A", "RSA PRIVATE KEY", "X509 CRL", "A-B C", "!~"] {
-            assert!(is_pem_label(label), "{label:?}");
+        for label in ["", "A", "RSA PRIVATE KEY", "X509 CRL", "!~"] {
+            ok(Format::Pem, &pem(label, b"any bytes"));
         }
-        for label in [" A", "A ", "-A", "A-", "A  B", "A- B", "A\tB", "é"] {
-            assert!(!is_pem_label(label), "{label:?}");
+        // pem-rfc7468 is stricter than the RFC's grammar: no hyphen in a label.
+        for label in [" A", "-A", "A-", "A  B", "A- B", "A-B C", "é"] {
+            let text = pem(label, b"any bytes");
+            assert!(
+                err(Format::Pem, &text).starts_with("PEM block 1: "),
+                "{label:?}"
+            );
         }
     }
 
@@ -1098,54 +1039,30 @@ mod tests {
     #[test]
     fn rsa_wrong_label() {
         let (_, pkcs1, pkcs8, pkcs1_pub, spki) = RSA_KEYS[0];
-        let want_private = "expected RSA PRIVATE KEY or PRIVATE KEY";
-        let want_public = "expected RSA PUBLIC KEY or PUBLIC KEY";
-        assert_eq!(
-            err(Format::RsaPrivateKey, EC_CERT),
-            format!("PEM label is \"CERTIFICATE\", {want_private}")
-        );
-        assert_eq!(
-            err(Format::RsaPrivateKey, EC_SEC1),
-            format!("PEM label is \"EC PRIVATE KEY\", {want_private}")
-        );
-        assert_eq!(
-            err(Format::RsaPrivateKey, spki),
-            format!("PEM label is \"PUBLIC KEY\", {want_private}")
-        );
-        assert_eq!(
-            err(Format::RsaPrivateKey, pkcs1_pub),
-            format!("PEM label is \"RSA PUBLIC KEY\", {want_private}")
-        );
-        assert_eq!(
-            err(Format::RsaPublicKey, pkcs1),
-            format!("PEM label is \"RSA PRIVATE KEY\", {want_public}")
-        );
-        assert_eq!(
-            err(Format::RsaPublicKey, pkcs8),
-            format!("PEM label is \"PRIVATE KEY\", {want_public}")
-        );
-        let long = pem(&"A".repeat(100), b"x");
-        assert!(err(Format::RsaPublicKey, &long).contains("a label too long to show"));
+        let other_private = "PEM label is not RSA PRIVATE KEY or PRIVATE KEY";
+        let other_public = "PEM label is not RSA PUBLIC KEY or PUBLIC KEY";
+        let want_private = "a public key, expected a private key (RSA PRIVATE KEY or PRIVATE KEY)";
+        let want_public = "a private key, expected a public key (RSA PUBLIC KEY or PUBLIC KEY)";
+        assert_eq!(err(Format::RsaPrivateKey, EC_CERT), other_private);
+        assert_eq!(err(Format::RsaPrivateKey, EC_SEC1), other_private);
+        assert_eq!(err(Format::RsaPublicKey, EC_CERT), other_public);
+        assert_eq!(err(Format::RsaPrivateKey, spki), want_private);
+        assert_eq!(err(Format::RsaPrivateKey, pkcs1_pub), want_private);
+        assert_eq!(err(Format::RsaPublicKey, pkcs1), want_public);
+        assert_eq!(err(Format::RsaPublicKey, pkcs8), want_public);
+        assert_eq!(err(Format::RsaPublicKey, ENCRYPTED_PKCS8), want_public);
     }
 
     #[test]
     fn rsa_rejects_other_algorithms() {
-        assert_eq!(
-            err(Format::RsaPrivateKey, EC_PKCS8),
-            "not an RSA key (algorithm EC OID 1.2.840.10045.2.1)"
-        );
-        assert_eq!(
-            err(Format::RsaPublicKey, EC_SPKI),
-            "not an RSA key (algorithm EC OID 1.2.840.10045.2.1)"
-        );
-        assert_eq!(
-            err(Format::RsaPrivateKey, ED25519),
-            "not an RSA key (algorithm Ed25519 OID 1.3.101.112)"
-        );
+        let not_rsa = "not an RSA key (its algorithm is not rsaEncryption)";
+        assert_eq!(err(Format::RsaPrivateKey, EC_PKCS8), not_rsa);
+        assert_eq!(err(Format::RsaPublicKey, EC_SPKI), not_rsa);
+        assert_eq!(err(Format::RsaPrivateKey, ED25519), not_rsa);
     }
 
     #[test]
-    fn rsa_rejects_encrypted_keys() {
+    fn rsa_rejects_encrypted_keys_that_pem_accepts() {
         assert_eq!(
             err(Format::RsaPrivateKey, ENCRYPTED_PKCS8),
             "private key is encrypted (ENCRYPTED PRIVATE KEY)"
@@ -1154,6 +1071,11 @@ mod tests {
             err(Format::RsaPrivateKey, ENCRYPTED_PKCS1),
             "key is encrypted (Proc-Type: 4,ENCRYPTED)"
         );
+        // Both are well-formed PEM: RFC 1421 headers are set aside, the body still checked.
+        ok(Format::Pem, ENCRYPTED_PKCS8);
+        ok(Format::Pem, ENCRYPTED_PKCS1);
+        let broken = ENCRYPTED_PKCS1.replacen("\n\n", "\n\n!", 1);
+        assert!(err(Format::Pem, &broken).starts_with("PEM block 1: body is not base64"));
     }
 
     #[test]
@@ -1173,59 +1095,84 @@ mod tests {
         );
     }
 
+    /// The DER of RSA_KEYS[1] (2048 bits): PKCS#1 private, PKCS#8, PKCS#1 public, SPKI.
+    fn rsa2048_ders() -> [Vec<u8>; 4] {
+        let (_, a, b, c, d) = RSA_KEYS[1];
+        [der_of(a), der_of(b), der_of(c), der_of(d)]
+    }
+
     #[test]
-    fn rsa_rejects_malformed_der() {
-        let der = der_of(RSA_KEYS[1].1);
-        // Truncated, extended and garbage bodies.
-        let truncated = pem("RSA PRIVATE KEY", &der[..der.len() - 1]);
-        assert_eq!(
-            err(Format::RsaPrivateKey, &truncated),
-            "malformed key DER: truncated"
-        );
-        let mut longer = der.clone();
-        longer.push(0);
-        assert_eq!(
-            err(Format::RsaPrivateKey, &pem("RSA PRIVATE KEY", &longer)),
-            "malformed key DER: unexpected trailing data"
-        );
-        assert!(
-            err(Format::RsaPrivateKey, &pem("RSA PRIVATE KEY", b"junk"))
-                .starts_with("malformed key")
-        );
-        // A public key body under a private label.
-        let public = der_of(RSA_KEYS[1].3);
-        assert_eq!(
-            err(Format::RsaPrivateKey, &pem("RSA PRIVATE KEY", &public)),
-            "unsupported RSA private key version"
-        );
-        // An SPKI body under the PKCS#1 public label and the reverse.
-        let spki = der_of(RSA_KEYS[1].4);
-        assert!(
-            err(Format::RsaPublicKey, &pem("RSA PUBLIC KEY", &spki)).starts_with("malformed key")
-        );
-        assert!(
-            err(Format::RsaPublicKey, &pem("PUBLIC KEY", &public)).starts_with("malformed key")
-        );
+    fn pkcs1_and_pkcs8_bodies_must_match_their_labels() {
+        let [pkcs1, pkcs8, pkcs1_pub, spki] = rsa2048_ders();
+        let private = Format::RsaPrivateKey;
+        let public = Format::RsaPublicKey;
+        assert_eq!(ok(private, &pem("RSA PRIVATE KEY", &pkcs1)), bits(2048));
+        assert_eq!(ok(private, &pem("PRIVATE KEY", &pkcs8)), bits(2048));
+        assert_eq!(ok(public, &pem("RSA PUBLIC KEY", &pkcs1_pub)), bits(2048));
+        assert_eq!(ok(public, &pem("PUBLIC KEY", &spki)), bits(2048));
+        for (format, label, der) in [
+            (private, "RSA PRIVATE KEY", &pkcs8),
+            (private, "RSA PRIVATE KEY", &pkcs1_pub),
+            (private, "PRIVATE KEY", &pkcs1),
+            (private, "PRIVATE KEY", &spki),
+            (public, "RSA PUBLIC KEY", &spki),
+            (public, "RSA PUBLIC KEY", &pkcs1),
+            (public, "PUBLIC KEY", &pkcs1_pub),
+            (public, "PUBLIC KEY", &pkcs8),
+        ] {
+            let e = err(format, &pem(label, der));
+            assert!(e.starts_with("malformed key DER: "), "{label}: {e}");
+        }
+    }
+
+    #[test]
+    fn rsa_rejects_truncated_and_garbage_der() {
+        let [pkcs1, pkcs8, pkcs1_pub, spki] = rsa2048_ders();
+        for (format, label, der) in [
+            (Format::RsaPrivateKey, "RSA PRIVATE KEY", &pkcs1),
+            (Format::RsaPrivateKey, "PRIVATE KEY", &pkcs8),
+            (Format::RsaPublicKey, "RSA PUBLIC KEY", &pkcs1_pub),
+            (Format::RsaPublicKey, "PUBLIC KEY", &spki),
+        ] {
+            for len in [1, 2, 3, 4, 10, 40, der.len() / 2, der.len() - 1] {
+                let text = pem(label, &der[..len]);
+                assert_eq!(
+                    err(format, &text),
+                    "malformed key DER: truncated",
+                    "{label} cut to {len}"
+                );
+            }
+            let mut longer = der.clone();
+            longer.push(0);
+            assert_eq!(
+                err(format, &pem(label, &longer)),
+                "malformed key DER: unexpected trailing data"
+            );
+            for garbage in [&b"junk"[..], &[0; 64], &[0xff; 64], &[0x30, 0x00]] {
+                let e = err(format, &pem(label, garbage));
+                assert!(e.starts_with("malformed key DER: "), "{label}: {e}");
+            }
+        }
+    }
+
+    /// A DER TLV with a short or long-form length (up to 0xffff bytes).
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let len = content.len();
+        if len < 0x80 {
+            out.push(len as u8);
+        } else if len < 0x100 {
+            out.extend([0x81, len as u8]);
+        } else {
+            out.extend([0x82, (len >> 8) as u8, len as u8]);
+        }
+        out.extend_from_slice(content);
+        out
     }
 
     /// Builds a PKCS#1 RSAPublicKey from raw INTEGER contents.
     fn rsa_public_der(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
-        fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-            let mut out = vec![tag];
-            let len = content.len();
-            if len < 0x80 {
-                out.push(len as u8);
-            } else if len < 0x100 {
-                out.extend([0x81, len as u8]);
-            } else {
-                out.extend([0x82, (len >> 8) as u8, len as u8]);
-            }
-            out.extend_from_slice(content);
-            out
-        }
-        let mut body = tlv(INTEGER, modulus);
-        body.extend(tlv(INTEGER, exponent));
-        tlv(SEQUENCE, &body)
+        tlv(0x30, &[tlv(0x02, modulus), tlv(0x02, exponent)].concat())
     }
 
     #[test]
@@ -1243,68 +1190,89 @@ mod tests {
         assert_eq!(check(&[0x7f]), Ok(bits(7)));
         assert_eq!(check(&[0x00, 0xff]), Ok(bits(8)));
         assert_eq!(check(&[0x00]), Err("malformed key: zero modulus".into()));
-        assert_eq!(
-            check(&[0x80]),
-            Err("malformed key: negative modulus".into())
-        );
-        assert_eq!(check(&[]), Err("malformed key DER: empty INTEGER".into()));
-        assert_eq!(
-            check(&[0x00, 0x7f]),
-            Err("malformed key DER: non-minimal INTEGER".into())
-        );
-        assert_eq!(
-            check(&[0xff, 0x80]),
-            Err("malformed key DER: non-minimal INTEGER".into())
-        );
-    }
-
-    #[test]
-    fn der_reader_is_strict() {
-        let read = |bytes: &[u8]| Der(bytes).read_any().map(|(t, c)| (t, c.len()));
-        assert_eq!(read(&[0x30, 0x00]), Ok((0x30, 0)));
-        assert_eq!(
-            read(&[0x04, 0x81, 0x80]).unwrap_err(),
-            "malformed key DER: truncated"
-        );
-        let mut long = vec![0x04, 0x81, 0x80];
-        long.resize(3 + 0x80, 0);
-        assert_eq!(read(&long), Ok((0x04, 0x80)));
-        for bad in [
-            &[][..],
-            &[0x30],
-            &[0x30, 0x01],
-            &[0x30, 0x80, 0x00, 0x00],             // indefinite length
-            &[0x30, 0x81, 0x05, 0, 0, 0, 0, 0],    // short length in long form
-            &[0x30, 0x82, 0x00, 0x90],             // leading zero length byte
-            &[0x30, 0x85, 1, 0, 0, 0, 0],          // five length bytes
-            &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff], // huge length
-            &[0x30, 0xff],                         // reserved length
-            &[0x1f, 0x81, 0x00],                   // high tag number form
-        ] {
-            assert!(read(bad).is_err(), "{bad:02x?}");
+        for bad in [&[0x80][..], &[], &[0x00, 0x7f], &[0xff, 0x80]] {
+            let e = check(bad).unwrap_err();
+            assert!(e.starts_with("malformed key DER: "), "{bad:02x?}: {e}");
         }
-        assert!(Der(&[0x02, 0x01, 0x05]).read(0x30).is_err());
-        assert!(Der::only(&[0x30, 0x00, 0x00], 0x30).is_err());
     }
 
     #[test]
-    fn oid_decoding() {
-        assert_eq!(
-            oid_to_dotted(RSA_ENCRYPTION).unwrap(),
-            "1.2.840.113549.1.1.1"
+    fn der_is_strict() {
+        let n = tlv(0x02, &[0x00, 0xc1, 0x23]);
+        let e = tlv(0x02, &[1, 0, 1]);
+        let ints = [n.clone(), e.clone()].concat();
+        let check = |der: &[u8]| Format::RsaPublicKey.check(&pem("RSA PUBLIC KEY", der));
+        assert_eq!(check(&tlv(0x30, &ints)), Ok(bits(16)));
+        let len = ints.len() as u8;
+        for bad in [
+            [&[0x30, 0x80][..], &ints, &[0, 0]].concat(), // indefinite length
+            [&[0x30, 0x81, len][..], &ints].concat(),     // long form for a short length
+            [&[0x30, 0x82, 0x00, len][..], &ints].concat(), // leading zero length byte
+            [&[0x30, 0x85, 0, 0, 0, 0, len][..], &ints].concat(), // five length bytes
+            [&[0x31, len][..], &ints].concat(),           // SET, not SEQUENCE
+            [&[0x3f, 0x81, 0x10, len][..], &ints].concat(), // high tag number form
+            tlv(0x30, &[e.clone(), tlv(0x04, &[1])].concat()), // OCTET STRING, not INTEGER
+            tlv(0x30, &n),                                // exponent missing
+        ] {
+            let e = check(&bad).unwrap_err();
+            assert!(e.starts_with("malformed key DER: "), "{bad:02x?}: {e}");
+        }
+    }
+
+    /// OID 1.3.6.1.4.1.424242.77777, an algorithm no key has and no message could name.
+    const PLANTED_OID: &[u8] = &[
+        0x06, 0x0b, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x99, 0xf2, 0x32, 0x84, 0xdf, 0x51,
+    ];
+
+    #[test]
+    fn labels_and_oids_never_reach_messages() {
+        let [pkcs1, _, pkcs1_pub, spki] = rsa2048_ders();
+        // A distinctive label, around bodies that decode and bodies that do not.
+        let label = "ZQXJV PLANTED LABEL";
+        let texts = [
+            pem(label, &spki),
+            pem(label, &pkcs1),
+            pem(label, b"junk"),
+            format!("-----BEGIN {label}-----\nZm9v!\n-----END {label}-----\n"),
+            format!("-----BEGIN {label}-----\nZm9v\n-----END ZQXJV OTHER-----\n"),
+            format!("-----BEGIN {label}-----\nProc-Type: 4,ENCRYPTED\nZm9v\n-----END {label}-----"),
+            format!("-----BEGIN {label}-----\n-----END {label}-----\n"),
+            format!("-----BEGIN {label}--\nZm9v\n-----END {label}-----\n"),
+            format!("{}{}", pem(label, &spki), pem(label, &spki)),
+        ];
+        for text in &texts {
+            for format in Format::ALL {
+                if let Err(e) = format.check(text) {
+                    for needle in ["ZQXJV", "PLANTED", "LABEL", "OTHER"] {
+                        assert!(!e.contains(needle), "{format}: {e:?} names the label");
+                    }
+                }
+            }
+        }
+        // A distinctive algorithm OID, around an RSA key, in PKCS#8 and in SPKI.
+        let algorithm = tlv(0x30, &[PLANTED_OID, &[0x05, 0x00]].concat());
+        let pkcs8 = tlv(
+            0x30,
+            &[&[0x02, 0x01, 0x00][..], &algorithm, &tlv(0x04, &pkcs1)].concat(),
         );
-        assert_eq!(oid_to_dotted(&[0x2b, 0x65, 0x70]).unwrap(), "1.3.101.112");
-        assert_eq!(oid_to_dotted(&[0x88, 0x37, 0x03]).unwrap(), "2.999.3");
-        assert_eq!(oid_to_dotted(&[0x00]).unwrap(), "0.0");
-        assert_eq!(oid_to_dotted(&[]), None);
-        assert_eq!(oid_to_dotted(&[0x2a, 0x86]), None); // unterminated arc
-        assert_eq!(oid_to_dotted(&[0x2a, 0x80, 0x01]), None); // non-minimal arc
-        assert_eq!(oid_to_dotted(&[0xff; 12]), None);
-        let mut overflow = vec![0x2a];
-        overflow.extend([0xff; 10]);
-        overflow.push(0x7f);
-        assert_eq!(oid_to_dotted(&overflow), None);
-        assert_eq!(describe_oid(&[0x2a; 17]), "is an unrecognised OID");
+        let spki = tlv(
+            0x30,
+            &[
+                algorithm.clone(),
+                tlv(0x03, &[&[0][..], &pkcs1_pub].concat()),
+            ]
+            .concat(),
+        );
+        for (format, label, der) in [
+            (Format::RsaPrivateKey, "PRIVATE KEY", &pkcs8),
+            (Format::RsaPublicKey, "PUBLIC KEY", &spki),
+        ] {
+            let e = err(format, &pem(label, der));
+            assert_eq!(e, "not an RSA key (its algorithm is not rsaEncryption)");
+            for needle in ["424242", "77777", "1.3.6", "2b06", "99f2"] {
+                assert!(!e.contains(needle), "{e:?}");
+            }
+        }
     }
 
     // --- text formats -------------------------------------------------------------------

@@ -134,6 +134,9 @@ pub fn child_environment(
                 .and_then(|p| n.strip_prefix(p))
                 .is_some_and(|x| has(&sources, x))
     };
+    // A manifest that reads from Vault hands sesame the token, not the program: with
+    // scrub, `VAULT_TOKEN` goes (docs/vault.md).
+    let vault_token = manifest.scrub && manifest.secrets.iter().any(|s| s.vault.is_some());
     let mut out = ChildEnv::default();
     for (name, value) in env.iter() {
         let n = name.to_str();
@@ -142,6 +145,7 @@ pub fn child_environment(
                 has(&injected, n)
                     || is_source(n)
                     || (manifest.scrub && n.starts_with("SESAME_"))
+                    || (vault_token && n == "VAULT_TOKEN")
                     || (manifest.clear_env && !kept(n, &manifest.keep_env))
             }
             None => manifest.clear_env,

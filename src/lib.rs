@@ -27,6 +27,9 @@ pub mod error;
 pub mod file_env;
 pub mod formats;
 pub mod generate;
+/// The HTTP and TLS client the remote sources share (features `aws`, `vault`).
+#[cfg(any(feature = "aws", feature = "vault"))]
+pub mod http;
 pub mod init;
 pub mod inject;
 pub mod json_field;
@@ -42,6 +45,8 @@ pub mod shown;
 pub mod strength;
 pub mod user;
 pub mod validate;
+#[cfg(feature = "vault")]
+pub mod vault;
 pub mod walk;
 pub mod watch;
 pub mod wipe_alloc;

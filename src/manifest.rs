@@ -26,6 +26,10 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod vault;
+use vault::{RawVaultLocation, RawVaultSettings, WITHOUT_VAULT};
+pub use vault::{VAULT_BUILT_IN, VaultAuth, VaultLocation, VaultSettings};
+
 /// The manifest's JSON Schema, generated from the types by the unit test
 /// `schema_file_matches_the_types` and committed, so the binary carries no generator.
 pub const SCHEMA: &str = include_str!("../schema/manifest.schema.json");
@@ -226,6 +230,9 @@ pub enum Source {
     /// AWS Secrets Manager or SSM Parameter Store (feature `aws`; docs/aws.md): only
     /// for secrets that name an `aws_secretsmanager` or `aws_ssm` location.
     Aws,
+    /// HashiCorp Vault's KV engine (feature `vault`; docs/vault.md): only for secrets
+    /// that name a `vault` location.
+    Vault,
 }
 
 impl Source {
@@ -236,18 +243,32 @@ impl Source {
             Source::File => "file",
             Source::Env => "env",
             Source::Aws => "aws",
+            Source::Vault => "vault",
         }
     }
 
     fn from_name(name: &str) -> Option<Self> {
-        [Source::FileEnv, Source::File, Source::Env, Source::Aws]
-            .into_iter()
-            .find(|s| s.name() == name)
+        [
+            Source::FileEnv,
+            Source::File,
+            Source::Env,
+            Source::Aws,
+            Source::Vault,
+        ]
+        .into_iter()
+        .find(|s| s.name() == name)
     }
 }
 
-/// The default `sources`. `aws` only applies to secrets that name an AWS location.
-pub const DEFAULT_SOURCES: &[Source] = &[Source::FileEnv, Source::File, Source::Env, Source::Aws];
+/// The default `sources`. `aws` and `vault` only apply to secrets that name a location
+/// there.
+pub const DEFAULT_SOURCES: &[Source] = &[
+    Source::FileEnv,
+    Source::File,
+    Source::Env,
+    Source::Aws,
+    Source::Vault,
+];
 
 /// Default `remote_timeout`: the total time sesame may spend fetching remote secrets.
 pub const DEFAULT_REMOTE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -441,6 +462,8 @@ pub struct SecretSpec {
     pub generate: Option<Generate>,
     /// Where the `aws` source looks (then `sources` includes `aws`).
     pub aws: Option<AwsLocation>,
+    /// Where the `vault` source looks (then `sources` includes `vault`).
+    pub vault: Option<VaultLocation>,
 }
 
 impl SecretSpec {
@@ -471,6 +494,7 @@ impl SecretSpec {
             max_age_days: None,
             generate: None,
             aws: None,
+            vault: None,
         }
     }
 }
@@ -495,6 +519,8 @@ pub struct Manifest {
     pub restart_grace: Duration,
     /// Total time for fetching remote secrets (feature `aws`).
     pub remote_timeout: Duration,
+    /// How to reach Vault (feature `vault`).
+    pub vault: VaultSettings,
     pub secrets: Vec<SecretSpec>,
 }
 
@@ -515,6 +541,7 @@ impl Default for Manifest {
             on_change_signal: Signal::SIGHUP,
             restart_grace: Duration::from_secs(10),
             remote_timeout: DEFAULT_REMOTE_TIMEOUT,
+            vault: VaultSettings::default(),
             secrets: Vec::new(),
         }
     }
@@ -641,6 +668,8 @@ struct RawManifest {
     restart_grace: Option<Seconds>,
     /// Total time for fetching remote (AWS) secrets, retries included (default 30s).
     remote_timeout: Option<Seconds>,
+    /// How to reach and log in to Vault (feature vault; docs/vault.md).
+    vault: Option<RawVaultSettings>,
     /// The secrets, by name.
     // Read one at a time while they are checked (`RawManifest::validate`), so the field
     // is only there for the schema.
@@ -708,6 +737,8 @@ struct RawSecret {
     aws_secretsmanager: Option<RawAwsSecretsManager>,
     /// Where the secret lives in SSM Parameter Store (source aws; feature aws).
     aws_ssm: Option<RawAwsSsm>,
+    /// Where the secret lives in Vault's KV engine (source vault; feature vault).
+    vault: Option<RawVaultLocation>,
 }
 
 #[cfg_attr(test, derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
@@ -801,8 +832,8 @@ struct Reader<'d> {
 type KeyPath<'p> = &'p [&'p str];
 
 /// The keys of each mapping, for "unknown field" messages.
-const MANIFEST_KEYS: &str = "version, secrets_dir, sources, scrub, max_file_size, max_mode, environments, clear_env, keep_env, no_new_privs, on_change, on_change_signal, restart_grace, remote_timeout, secrets";
-const SECRET_KEYS: &str = "description, required, required_in, file, key, env, inject, default, trim, min_length, max_length, pattern, format, decoded_bytes, min_key_bits, min_entropy_bits, forbid, max_age_days, generate, aws_secretsmanager, aws_ssm";
+const MANIFEST_KEYS: &str = "version, secrets_dir, sources, scrub, max_file_size, max_mode, environments, clear_env, keep_env, no_new_privs, on_change, on_change_signal, restart_grace, remote_timeout, vault, secrets";
+const SECRET_KEYS: &str = "description, required, required_in, file, key, env, inject, default, trim, min_length, max_length, pattern, format, decoded_bytes, min_key_bits, min_entropy_bits, forbid, max_age_days, generate, aws_secretsmanager, aws_ssm, vault";
 
 impl<'d> Reader<'d> {
     fn new() -> Self {
@@ -851,6 +882,7 @@ impl<'d> Reader<'d> {
             on_change_signal: None,
             restart_grace: None,
             remote_timeout: None,
+            vault: None,
             #[cfg(test)]
             secrets: Secrets,
         };
@@ -862,7 +894,13 @@ impl<'d> Reader<'d> {
                 "secrets_dir" => m.secrets_dir = self.string(v, top, k),
                 "sources" => {
                     m.sources = self.list(v, top, k, |r, n| {
-                        r.choice(n, top, k, Source::from_name, "file_env, file, env or aws")
+                        r.choice(
+                            n,
+                            top,
+                            k,
+                            Source::from_name,
+                            "file_env, file, env, aws or vault",
+                        )
                     })
                 }
                 "scrub" => m.scrub = self.boolean(v, top, k),
@@ -891,6 +929,7 @@ impl<'d> Reader<'d> {
                         .bounded(v, top, k, parse_duration, DURATION, MAX_DURATION, "24h")
                         .map(Seconds)
                 }
+                "vault" => m.vault = self.vault_settings(v, &[k]),
                 "secrets" => (has_secrets, secrets) = (true, self.secrets(v)),
                 _ => self.unknown(key_at, top, k, MANIFEST_KEYS),
             }
@@ -961,6 +1000,7 @@ impl<'d> Reader<'d> {
                     s.aws_secretsmanager = self.aws_secretsmanager(v, &[p, &[k]].concat())
                 }
                 "aws_ssm" => s.aws_ssm = self.aws_ssm(v, &[p, &[k]].concat()),
+                "vault" => s.vault = self.vault_location(v, &[p, &[k]].concat()),
                 _ => self.unknown(key_at, p, k, SECRET_KEYS),
             }
         }
@@ -1504,9 +1544,16 @@ impl RawManifest {
         {
             top(format!("sources: aws: {WITHOUT_AWS}"));
         }
+        if !VAULT_BUILT_IN
+            && let Some(s) = &self.sources
+            && s.contains(&Source::Vault)
+        {
+            top(format!("sources: vault: {WITHOUT_VAULT}"));
+        }
+        let vault = self.vault.map(|v| v.check(&mut top)).unwrap_or_default();
         let sources = self.sources.unwrap_or_else(|| DEFAULT_SOURCES.to_vec());
         if sources.is_empty() {
-            top("sources: must name at least one of file_env, file, env, aws".into());
+            top("sources: must name at least one of file_env, file, env, aws, vault".into());
         }
         let mut seen = HashSet::new();
         for s in &sources {
@@ -1628,6 +1675,7 @@ impl RawManifest {
             on_change_signal,
             restart_grace: self.restart_grace.map_or(Duration::from_secs(10), |s| s.0),
             remote_timeout,
+            vault,
             secrets,
         })
     }
@@ -1644,7 +1692,7 @@ impl RawSecret {
     /// Checks one secret; reports each problem through `bad` (which prefixes the key
     /// path) and returns the spec only when there was none.
     fn validate(
-        self,
+        mut self,
         name: &str,
         ctx: &SecretContext,
         bad: &mut dyn FnMut(String),
@@ -1656,12 +1704,18 @@ impl RawSecret {
         };
         let rules = self.rules(&ctx.patterns, &mut bad);
         let aws = self.aws_location(ctx.sources, &mut bad);
-        // The `aws` source only applies to a secret that says where it lives in AWS.
+        let vault = self
+            .vault
+            .take()
+            .map(|v| v.check(name, ctx.sources, &mut bad));
+        // The `aws` and `vault` sources only apply to a secret that says where it lives
+        // there.
         let sources: Vec<Source> = ctx
             .sources
             .iter()
             .copied()
             .filter(|s| *s != Source::Aws || aws.is_some())
+            .filter(|s| *s != Source::Vault || vault.is_some())
             .collect();
         if let Some(why) = name_problem(name, "secret") {
             bad(format!("name: {why}"));
@@ -1790,6 +1844,7 @@ impl RawSecret {
             max_age_days: self.max_age_days,
             generate: self.generate,
             aws,
+            vault,
         })
     }
 
@@ -2123,7 +2178,11 @@ mod tests {
                     shown,
                     ["aws-sm prod/db#password", "aws-ssm /prod/db_password"]
                 );
-                assert_eq!(m.secrets[0].sources, DEFAULT_SOURCES);
+                // A secret with an AWS location only tries aws of the remote sources.
+                assert_eq!(
+                    m.secrets[0].sources,
+                    [Source::FileEnv, Source::File, Source::Env, Source::Aws]
+                );
                 // A secret without a location never reaches the aws source.
                 assert_eq!(
                     m.secrets[2].sources,

@@ -35,6 +35,8 @@ pub struct Plan<'m> {
     /// With `--user`, whose directories and links the secret files' paths may pass
     /// through (root's and sesame's own); `None` without.
     pub trust: Option<walk::Trust>,
+    /// How to reach Vault (the manifest's `vault:`).
+    pub vault: &'m crate::manifest::VaultSettings,
 }
 
 impl<'m> Plan<'m> {
@@ -73,6 +75,7 @@ impl<'m> Plan<'m> {
             strict: settings.strict,
             max_mode: manifest.max_mode,
             trust: settings.user.is_some().then(walk::Trust::current),
+            vault: &manifest.vault,
         })
     }
 
@@ -87,6 +90,7 @@ impl<'m> Plan<'m> {
             remote_timeout: self.remote_timeout,
             closes: Default::default(),
             confined: self.trust.map(walk::Confined::new),
+            vault: self.vault,
         }
     }
 

@@ -7,7 +7,7 @@
 
 use crate::env::Environment;
 use crate::json_field::{self, PickError};
-use crate::manifest::{AwsLocation, SecretSpec, Source, Trim};
+use crate::manifest::{AwsLocation, SecretSpec, Source, Trim, VaultLocation, VaultSettings};
 use crate::read::{CloseBatch, ReadError, read_capped_open};
 use crate::secret::Secret;
 use crate::shown;
@@ -27,6 +27,8 @@ pub enum Origin {
     Env { var: String },
     /// Fetched from AWS Secrets Manager or SSM Parameter Store.
     Aws(AwsLocation),
+    /// Fetched from Vault's KV engine.
+    Vault(VaultLocation),
     /// The manifest's `default:`.
     Default,
 }
@@ -39,6 +41,7 @@ impl Origin {
             Origin::File { .. } => "file",
             Origin::Env { .. } => "env",
             Origin::Aws(_) => "aws",
+            Origin::Vault(_) => "vault",
             Origin::Default => "default",
         }
     }
@@ -60,6 +63,7 @@ impl std::fmt::Display for Origin {
             Origin::File { path } => write!(f, "file {}", shown::path(path)),
             Origin::Env { var } => write!(f, "env {var}"),
             Origin::Aws(loc) => loc.fmt(f),
+            Origin::Vault(loc) => loc.fmt(f),
             Origin::Default => f.write_str("default"),
         }
     }
@@ -145,6 +149,8 @@ pub struct Context<'a> {
     /// then walked by [`crate::walk`]'s rules, so a link or directory someone else could
     /// have planted on the way is an error instead of a way to root-only files.
     pub confined: Option<crate::walk::Confined>,
+    /// How to reach Vault (the manifest's `vault:`).
+    pub vault: &'a VaultSettings,
 }
 
 /// What a remote store said about one location.
@@ -157,96 +163,210 @@ pub enum Fetched {
     Failed(String),
 }
 
-/// How far resolution got with one secret before the remote fetch.
+/// How far resolution got with one secret before a remote fetch.
 enum Step<'m> {
     Done(Resolved<'m>),
-    /// Reached the `aws` source; `next` is the index of the source after it.
+    /// Reached a remote source (`aws` or `vault`, at index `at` of its sources).
     Remote {
         spec: &'m SecretSpec,
         looks: Vec<Look>,
-        next: usize,
+        at: usize,
     },
+}
+
+/// A secret's location in the remote store its source `at` names.
+fn remote_place(spec: &SecretSpec, at: usize) -> Option<(Origin, String)> {
+    let origin = match spec.sources.get(at)? {
+        Source::Aws => Origin::Aws(spec.aws.clone()?),
+        Source::Vault => Origin::Vault(spec.vault.clone()?),
+        _ => return None,
+    };
+    let place = origin.to_string();
+    Some((origin, place))
 }
 
 /// Resolves every secret of the manifest (and the `--file-env` extras, if given).
 ///
-/// Local sources are tried first; the secrets that reach the `aws` source are then
-/// fetched together (batched, concurrently), and those the store does not have go on
-/// with the sources after `aws`.
+/// Local sources are tried first; the secrets that reach a remote source (`aws`,
+/// `vault`) are then fetched together, each store batched and concurrent, the stores
+/// at the same time, and those a store does not have go on with the sources after it
+/// (another round when that is the other store).
 pub fn resolve_all<'m>(secrets: &'m [SecretSpec], ctx: &Context) -> Vec<Resolved<'m>> {
-    let steps: Vec<Step<'m>> = secrets.iter().map(|spec| resolve(spec, ctx)).collect();
-    let locations: Vec<&AwsLocation> = steps
-        .iter()
-        .filter_map(|s| match s {
-            Step::Remote { spec, .. } => spec.aws.as_ref(),
-            Step::Done(_) => None,
-        })
-        .collect();
-    let mut fetched = fetch_remote(&locations, ctx).into_iter();
+    let mut steps: Vec<Step<'m>> = secrets.iter().map(|spec| resolve(spec, ctx)).collect();
+    // Each round moves every waiting secret past one remote source: at most one round
+    // a remote source.
+    while steps.iter().any(|s| matches!(s, Step::Remote { .. })) {
+        let waiting = |source: Source| -> Vec<usize> {
+            (0..steps.len())
+                .filter(|&i| matches!(&steps[i], Step::Remote { spec, at, .. } if spec.sources[*at] == source))
+                .collect()
+        };
+        let (aws, vault) = (waiting(Source::Aws), waiting(Source::Vault));
+        if aws.is_empty() && vault.is_empty() {
+            break;
+        }
+        let aws_locations: Vec<&AwsLocation> = aws
+            .iter()
+            .filter_map(|&i| match &steps[i] {
+                Step::Remote { spec, .. } => spec.aws.as_ref(),
+                Step::Done(_) => None,
+            })
+            .collect();
+        let vault_locations: Vec<&VaultLocation> = vault
+            .iter()
+            .filter_map(|&i| match &steps[i] {
+                Step::Remote { spec, .. } => spec.vault.as_ref(),
+                Step::Done(_) => None,
+            })
+            .collect();
+        let (from_aws, from_vault) = fetch_remote(&aws_locations, &vault_locations, ctx);
+        let mut answers: Vec<Option<Fetched>> = steps.iter().map(|_| None).collect();
+        for (i, got) in aws
+            .into_iter()
+            .zip(from_aws)
+            .chain(vault.into_iter().zip(from_vault))
+        {
+            answers[i] = Some(got);
+        }
+        steps = steps
+            .into_iter()
+            .zip(answers)
+            .map(|(step, got)| match (step, got) {
+                (Step::Remote { spec, looks, at }, Some(got)) => {
+                    after_fetch(spec, ctx, looks, at, got)
+                }
+                (step, _) => step,
+            })
+            .collect();
+    }
     steps
         .into_iter()
         .map(|step| match step {
             Step::Done(r) => r,
-            Step::Remote {
+            Step::Remote { spec, looks, .. } => Resolved {
                 spec,
-                mut looks,
-                next,
-            } => {
-                let place = spec.aws.as_ref().map(|l| l.to_string()).unwrap_or_default();
-                let got = fetched.next().unwrap_or_else(|| {
-                    Fetched::Failed(format!("{place}: no answer from the remote store"))
-                });
-                let (outcome, found) = match got {
-                    Fetched::Value(value) => (
-                        Some(Outcome::Found(Found {
-                            value,
-                            origin: Origin::Aws(spec.aws.clone().expect("has a location")),
-                            file: None,
-                        })),
-                        Cow::Borrowed("used"),
-                    ),
-                    Fetched::NotFound(why) => (None, Cow::Owned(why)),
-                    Fetched::Failed(why) => (Some(Outcome::Failed(why.clone())), Cow::Owned(why)),
-                };
-                looks.push(Look { place, found });
-                match outcome {
-                    Some(outcome) => Resolved {
-                        spec,
-                        outcome,
-                        looks,
-                    },
-                    None => match resolve_from(spec, ctx, looks, next) {
-                        Step::Done(r) => r,
-                        // `sources` lists `aws` once, so nothing after it is remote.
-                        Step::Remote { spec, looks, .. } => Resolved {
-                            spec,
-                            outcome: Outcome::Absent,
-                            looks,
-                        },
-                    },
-                }
-            }
+                outcome: Outcome::Failed("no answer from the remote store".into()),
+                looks,
+            },
         })
         .collect()
 }
 
-/// Fetches every location at once (feature `aws`).
+/// Asks both stores at once (Vault on a thread of its own) when both have something to
+/// answer; one store alone needs no extra thread, and a build with one remote feature
+/// (or none) has no code for it.
+fn fetch_remote(
+    aws: &[&AwsLocation],
+    vault: &[&VaultLocation],
+    ctx: &Context,
+) -> (Vec<Fetched>, Vec<Fetched>) {
+    // The other thread gets what it needs: `Context` holds the open files (not Sync).
+    let (env, settings, timeout) = (ctx.env, ctx.vault, ctx.remote_timeout);
+    let trust = ctx.confined.as_ref().map(|c| c.trust());
+    #[cfg(all(feature = "aws", feature = "vault"))]
+    if !aws.is_empty() && !vault.is_empty() {
+        return std::thread::scope(|s| {
+            let other = s.spawn(|| fetch_vault(vault, env, settings, timeout, trust));
+            let from_aws = fetch_aws(aws, ctx);
+            let from_vault = other.join().unwrap_or_else(|_| {
+                vault
+                    .iter()
+                    .map(|l| Fetched::Failed(format!("{l}: internal error")))
+                    .collect()
+            });
+            (from_aws, from_vault)
+        });
+    }
+    (
+        fetch_aws(aws, ctx),
+        fetch_vault(vault, env, settings, timeout, trust),
+    )
+}
+
+/// What a remote store's answer makes of a secret: found, failed, or on to the
+/// sources after it.
+fn after_fetch<'m>(
+    spec: &'m SecretSpec,
+    ctx: &Context,
+    mut looks: Vec<Look>,
+    at: usize,
+    got: Fetched,
+) -> Step<'m> {
+    let Some((origin, place)) = remote_place(spec, at) else {
+        return resolve_from(spec, ctx, looks, at + 1);
+    };
+    let (outcome, found) = match got {
+        Fetched::Value(value) => (
+            Some(Outcome::Found(Found {
+                value,
+                origin,
+                file: None,
+            })),
+            Cow::Borrowed("used"),
+        ),
+        Fetched::NotFound(why) => (None, Cow::Owned(why)),
+        Fetched::Failed(why) => (Some(Outcome::Failed(why.clone())), Cow::Owned(why)),
+    };
+    looks.push(Look { place, found });
+    match outcome {
+        Some(outcome) => Step::Done(Resolved {
+            spec,
+            outcome,
+            looks,
+        }),
+        None => resolve_from(spec, ctx, looks, at + 1),
+    }
+}
+
+/// Fetches every AWS location at once (feature `aws`).
 #[cfg(feature = "aws")]
-fn fetch_remote(locations: &[&AwsLocation], ctx: &Context) -> Vec<Fetched> {
+fn fetch_aws(locations: &[&AwsLocation], ctx: &Context) -> Vec<Fetched> {
     if locations.is_empty() {
         return Vec::new();
     }
     crate::aws::fetch_all(locations, ctx.env, ctx.remote_timeout)
 }
 
+/// Fetches every Vault location at once (feature `vault`).
+#[cfg(feature = "vault")]
+fn fetch_vault(
+    locations: &[&VaultLocation],
+    env: &Environment,
+    settings: &VaultSettings,
+    timeout: std::time::Duration,
+    trust: Option<crate::walk::Trust>,
+) -> Vec<Fetched> {
+    if locations.is_empty() {
+        return Vec::new();
+    }
+    crate::vault::fetch_all(locations, env, settings, timeout, trust)
+}
+
 /// Without the feature the manifest refuses AWS locations, so nothing gets here.
 #[cfg(not(feature = "aws"))]
-fn fetch_remote(locations: &[&AwsLocation], _ctx: &Context) -> Vec<Fetched> {
+fn fetch_aws(locations: &[&AwsLocation], _ctx: &Context) -> Vec<Fetched> {
+    without_feature(locations, "aws")
+}
+
+/// Without the feature the manifest refuses Vault locations, so nothing gets here.
+#[cfg(not(feature = "vault"))]
+fn fetch_vault(
+    locations: &[&VaultLocation],
+    _: &Environment,
+    _: &VaultSettings,
+    _: std::time::Duration,
+    _: Option<crate::walk::Trust>,
+) -> Vec<Fetched> {
+    without_feature(locations, "vault")
+}
+
+#[cfg(not(all(feature = "aws", feature = "vault")))]
+fn without_feature(locations: &[&impl std::fmt::Display], feature: &str) -> Vec<Fetched> {
     locations
         .iter()
         .map(|l| {
             Fetched::Failed(format!(
-                "{l}: this sesame was built without the aws feature"
+                "{l}: this sesame was built without the {feature} feature"
             ))
         })
         .collect()
@@ -273,7 +393,8 @@ fn resolve<'m>(spec: &'m SecretSpec, ctx: &Context) -> Step<'m> {
     resolve_from(spec, ctx, looks, 0)
 }
 
-/// Tries the sources from index `from` on, stopping at `aws` (fetched later, together).
+/// Tries the sources from index `from` on, stopping at a remote one (fetched later,
+/// together).
 fn resolve_from<'m>(
     spec: &'m SecretSpec,
     ctx: &Context,
@@ -285,14 +406,10 @@ fn resolve_from<'m>(
             Source::FileEnv => from_file_env(spec, ctx, &mut looks),
             Source::File => from_dir(spec, ctx, &mut looks),
             Source::Env => from_env(spec, ctx, &mut looks),
-            Source::Aws if spec.aws.is_some() => {
-                return Step::Remote {
-                    spec,
-                    looks,
-                    next: i + 1,
-                };
+            Source::Aws | Source::Vault if remote_place(spec, i).is_some() => {
+                return Step::Remote { spec, looks, at: i };
             }
-            Source::Aws => None,
+            Source::Aws | Source::Vault => None,
         };
         if let Some(outcome) = step {
             return Step::Done(Resolved {

@@ -233,6 +233,11 @@ impl Confined {
     /// and a few of `X_FILE`s.
     const KEEP: usize = 8;
 
+    /// Whose directories and links it trusts.
+    pub fn trust(&self) -> Trust {
+        self.trust
+    }
+
     pub fn new(trust: Trust) -> Confined {
         Confined {
             trust,

@@ -164,7 +164,7 @@ fn wrong_types_and_values() {
         &["manifest.yaml:4", "format"],
     );
     has(
-        &manifest_error("version: 1\nsources: [file, vault]\nsecrets: {}\n"),
+        &manifest_error("version: 1\nsources: [file, consul]\nsecrets: {}\n"),
         &["sources"],
     );
     has(
@@ -282,6 +282,24 @@ fn aws_locations_need_the_aws_build() {
     has(
         &e,
         &["sources: aws: this sesame was built without the aws feature"],
+    );
+}
+
+/// A build without the cargo feature `vault` refuses a manifest that needs Vault:
+/// a secret's `vault:`, the top-level `vault:`, or `vault` in `sources` (exit 78).
+#[cfg(not(feature = "vault"))]
+#[test]
+fn vault_locations_need_the_vault_build() {
+    let e = manifest_error(
+        "version: 1\nvault: {role: app}\nsources: [env, vault]\nsecrets:\n  JWT_PRIVATE_KEY: {vault: {path: app/jwt-keys}}\n",
+    );
+    has(
+        &e,
+        &[
+            "secrets.JWT_PRIVATE_KEY.vault: this sesame was built without the vault feature (use a build with --features vault; see docs/vault.md)",
+            "sources: vault: this sesame was built without the vault feature",
+            "manifest.yaml: vault: this sesame was built without the vault feature",
+        ],
     );
 }
 

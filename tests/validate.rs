@@ -152,6 +152,132 @@ fn pem_keeps_its_trailing_newline_by_default() {
     );
 }
 
+/// The DER inside a one-block key fixture.
+fn key_der(name: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let body: String = key(name)
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap()
+}
+
+/// `der` PEM-encoded under `label`.
+fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+/// A DER TLV (lengths up to 0xffff).
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let len = content.len();
+    let mut out = match len {
+        0..0x80 => vec![tag, len as u8],
+        0x80..0x100 => vec![tag, 0x81, len as u8],
+        _ => vec![tag, 0x82, (len >> 8) as u8, len as u8],
+    };
+    out.extend_from_slice(content);
+    out
+}
+
+/// A PEM label and an algorithm OID sit where the value sits: a distinctive label and an
+/// OID no key has, around good and broken bodies, appear in nothing sesame prints (the
+/// harness searches every byte of output for each planted string), at every log level and
+/// in every report format, while each secret is still refused with its rule named.
+#[test]
+fn planted_pem_labels_and_oids_appear_in_no_output() {
+    let label = "ZQXJV PLANTED LABEL";
+    // OID 1.3.6.1.4.1.424242.77777 with NULL parameters.
+    let algorithm = tlv(
+        0x30,
+        &[
+            0x06, 0x0b, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x99, 0xf2, 0x32, 0x84, 0xdf, 0x51, 0x05,
+            0x00,
+        ],
+    );
+    let spki = tlv(
+        0x30,
+        &[
+            algorithm.clone(),
+            tlv(
+                0x03,
+                &[&[0][..], &key_der("rsa2048.pkcs1-pub.pem")].concat(),
+            ),
+        ]
+        .concat(),
+    );
+    let pkcs8 = tlv(
+        0x30,
+        &[
+            vec![0x02, 0x01, 0x00],
+            algorithm,
+            tlv(0x04, &key_der("rsa2048.pkcs1.pem")),
+        ]
+        .concat(),
+    );
+    let mut c = Case::new();
+    c.manifest(
+        "version: 1\nsecrets:\n  L1:\n    format: rsa-public-key\n  L2:\n    format: pem\n  \
+         L3:\n    format: rsa-private-key\n  L4:\n    format: pem\n  \
+         O1:\n    format: rsa-public-key\n  O2:\n    format: rsa-private-key\n",
+    );
+    c.secret_file("L1", &pem(label, &key_der("rsa2048.spki.pem")));
+    c.secret_file(
+        "L2",
+        &format!("-----BEGIN {label}-----\nZm9v!\n-----END {label}-----\n"),
+    );
+    c.secret_file("L3", &pem(label, b"junk"));
+    c.secret_file(
+        "L4",
+        &format!("-----BEGIN {label}-----\nZm9v\n-----END ZQXJV OTHER-----\n"),
+    );
+    c.secret_file("O1", &pem("PUBLIC KEY", &spki));
+    c.secret_file("O2", &pem("PRIVATE KEY", &pkcs8));
+    for planted in [
+        label,
+        "ZQXJV",
+        "PLANTED",
+        "1.3.6.1.4.1",
+        "424242",
+        "77777",
+        "2b0601",
+    ] {
+        c.plant(planted);
+    }
+    let r = c.run(&["check"]);
+    r.code(78)
+        .stdout_has("PEM label is not RSA PUBLIC KEY or PUBLIC KEY")
+        .stdout_has("PEM label is not RSA PRIVATE KEY or PRIVATE KEY")
+        .stdout_has("END line does not match the BEGIN line")
+        .stdout_has("body is not base64");
+    assert_eq!(
+        r.stdout
+            .matches("not an RSA key (its algorithm is not rsaEncryption)")
+            .count(),
+        2,
+        "{}",
+        r.stdout
+    );
+    for level in ["warn", "debug"] {
+        for format in ["text", "json"] {
+            c.run(&["--log-level", level, "--log-format", format, "--", "true"])
+                .code(78);
+        }
+    }
+    c.run(&["check", "--format", "json"]).code(78);
+}
+
 #[test]
 fn simple_formats() {
     accepts("    format: url", "postgres://app:pw@db.internal:5432/app");

@@ -48,6 +48,18 @@ pub fn from_chain(
     }
 }
 
+/// RFC 3986 percent-encoding of everything but the unreserved characters, for the
+/// form-encoded STS request body.
+fn uri_encode(s: &str) -> String {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const RESERVED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    utf8_percent_encode(s, RESERVED).to_string()
+}
+
 fn var(env: &Environment, name: &str) -> Option<String> {
     env.get_nonempty(name)
         .map(|v| v.to_string_lossy().into_owned())
@@ -101,9 +113,9 @@ fn web_identity(
     let endpoint = super::endpoint(env, Service::Sts, region);
     let body = zeroize::Zeroizing::new(format!(
         "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn={}&RoleSessionName={}&WebIdentityToken={}",
-        super::sigv4::uri_encode(&role),
-        super::sigv4::uri_encode(&session),
-        super::sigv4::uri_encode(token.expose()),
+        uri_encode(&role),
+        uri_encode(&session),
+        uri_encode(token.expose()),
     ));
     let what = format!("STS AssumeRoleWithWebIdentity at {endpoint}");
     let reply = http
@@ -194,7 +206,7 @@ fn container(env: &Environment, http: &Http) -> Result<Option<Credentials>, Stri
         {
             return Err(format!(
                 "AWS_CONTAINER_CREDENTIALS_FULL_URI {}: plain http is only allowed to loopback or the ECS/EKS agent addresses",
-                super::without_query(&full)
+                crate::http::without_query(&full)
             ));
         }
         full
@@ -205,7 +217,10 @@ fn container(env: &Environment, http: &Http) -> Result<Option<Credentials>, Stri
         Some(f) => Some(read_token(&f, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")?),
         None => var(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN").map(Secret::new),
     };
-    let what = format!("container credentials at {}", super::without_query(&url));
+    let what = format!(
+        "container credentials at {}",
+        crate::http::without_query(&url)
+    );
     let mut headers = vec![("accept", "application/json")];
     if let Some(t) = &token {
         headers.push(("authorization", t.expose()));

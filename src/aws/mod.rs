@@ -15,6 +15,8 @@ mod credentials;
 mod sigv4;
 
 use crate::env::Environment;
+use crate::http::Http;
+use crate::http::{MAX_THREADS, REQUEST_TIMEOUT, Reply, without_query};
 use crate::json_field::{self, PickError};
 use crate::manifest::AwsLocation;
 use crate::resolve::{Fetched, value_from_bytes};
@@ -27,21 +29,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 use zeroize::Zeroizing;
 
-/// At most this many requests in flight.
-const MAX_THREADS: usize = 8;
 /// SSM `GetParameters` takes at most ten names.
 const SSM_BATCH: usize = 10;
 /// Secrets Manager `BatchGetSecretValue` takes at most twenty ids.
 const SM_BATCH: usize = 20;
-/// Attempts per request (the first and up to three retries).
-const ATTEMPTS: u32 = 4;
-/// Per attempt, within what is left of `remote_timeout`.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// Answers larger than this are refused (a secret is at most 64 KiB; ten SSM values
-/// with their metadata stay far below).
-const MAX_ANSWER: u64 = 4 << 20;
-
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Service {
     SecretsManager,
@@ -99,30 +90,10 @@ fn host_of(url: &str) -> &str {
     }
 }
 
-/// The path of a URL, `/` when it has none.
-fn path_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    match rest.find('/') {
-        Some(i) => rest[i..].split(['?', '#']).next().unwrap_or("/"),
-        None => "/",
-    }
-}
-
-/// A URL for messages: without its query, which could carry a token.
-fn without_query(url: &str) -> &str {
-    url.split(['?', '#']).next().unwrap_or(url)
-}
-
 /// A JSON answer. Parsed as text, as everything else in sesame is: one instantiation
 /// of serde_json's parser instead of two (a few KB of the binary).
 fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Option<T> {
     serde_json::from_str(std::str::from_utf8(body).ok()?).ok()
-}
-
-/// One HTTP answer; the body is zeroed when dropped.
-struct Reply {
-    status: u16,
-    body: Zeroizing<Vec<u8>>,
 }
 
 impl Reply {
@@ -167,96 +138,7 @@ impl Reply {
     }
 }
 
-/// The HTTP client: one connection pool for the AWS endpoints (proxy variables
-/// honoured), one without proxy for the link-local credential endpoints, and the
-/// deadline every request stays within.
-pub struct Http {
-    agent: ureq::Agent,
-    local: ureq::Agent,
-    deadline: Instant,
-    timeout: Duration,
-}
-
 impl Http {
-    fn new(timeout: Duration) -> Self {
-        let tls = ureq::tls::TlsConfig::builder()
-            .root_certs(root_certs())
-            .build();
-        let base = |proxy: bool| {
-            let b = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .tls_config(tls.clone())
-                .max_redirects(0)
-                .user_agent(concat!("sesame/", env!("CARGO_PKG_VERSION")))
-                .timeout_connect(Some(CONNECT_TIMEOUT))
-                .max_idle_connections_per_host(MAX_THREADS);
-            let b = if proxy { b } else { b.proxy(None) };
-            ureq::Agent::new_with_config(b.build())
-        };
-        Http {
-            agent: base(true),
-            local: base(false),
-            // Checked: the manifest bounds remote_timeout; never panic on the clock.
-            deadline: Instant::now()
-                .checked_add(timeout)
-                .unwrap_or_else(|| Instant::now() + crate::manifest::MAX_DURATION),
-            timeout,
-        }
-    }
-
-    fn remaining(&self) -> Option<Duration> {
-        self.deadline
-            .checked_duration_since(Instant::now())
-            .filter(|d| !d.is_zero())
-    }
-
-    fn past_deadline(&self) -> String {
-        format!(
-            "no answer within remote_timeout ({}s)",
-            self.timeout.as_secs_f64()
-        )
-    }
-
-    /// One attempt, bounded by `limit` and the deadline.
-    fn once(
-        &self,
-        agent: &ureq::Agent,
-        method: &str,
-        url: &str,
-        headers: &[(&str, String)],
-        body: &[u8],
-        limit: Duration,
-    ) -> Result<Reply, String> {
-        let left = self.remaining().ok_or_else(|| self.past_deadline())?;
-        let limit = limit.min(left);
-        let mut req = ureq::http::Request::builder().method(method).uri(url);
-        for (k, v) in headers {
-            req = req.header(*k, v.as_str());
-        }
-        // The body is sent from the caller's buffer (a token may be in it): no copy.
-        let req = req.body(body).map_err(|e| e.to_string())?;
-        let req = agent
-            .configure_request(req)
-            .timeout_global(Some(limit))
-            .timeout_connect(Some(CONNECT_TIMEOUT.min(limit)))
-            .build();
-        let mut resp = agent.run(req).map_err(|e| match e {
-            ureq::Error::Timeout(_) => format!("timed out after {:.1}s", limit.as_secs_f64()),
-            e => e.to_string(),
-        })?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_ANSWER)
-            .read_to_vec()
-            .map_err(|e| e.to_string())?;
-        Ok(Reply {
-            status,
-            body: Zeroizing::new(body),
-        })
-    }
-
     /// A request with retries (transport errors, throttling, 5xx), jittered
     /// exponential backoff, all within the deadline. `sign` signs each attempt anew.
     fn call_with(
@@ -268,15 +150,8 @@ impl Http {
         body: &[u8],
         sign: Option<(&Credentials, &str, Service)>,
     ) -> Result<Reply, String> {
-        let mut last = String::new();
-        for attempt in 0..ATTEMPTS {
-            if attempt > 0 {
-                let backoff = jittered_backoff(attempt);
-                match self.remaining() {
-                    Some(left) if left > backoff => std::thread::sleep(backoff),
-                    _ => break,
-                }
-            }
+        let what = format!("aws: {method} {}", without_query(url));
+        let attempt = || {
             let mut all: Vec<(&str, String)> =
                 headers.iter().map(|(k, v)| (*k, v.to_string())).collect();
             if let Some((creds, region, service)) = sign {
@@ -285,8 +160,7 @@ impl Http {
                 signed.push(("host", host));
                 let req = sigv4::Request {
                     method,
-                    path: path_of(url),
-                    query: "",
+                    url,
                     headers: &signed,
                     body,
                 };
@@ -296,28 +170,11 @@ impl Http {
                     region,
                     service.signing_name(),
                     SystemTime::now(),
-                ));
+                )?);
             }
-            match self.once(agent, method, url, &all, body, REQUEST_TIMEOUT) {
-                Ok(reply) if reply.is_retryable() => {
-                    last = reply.error_summary();
-                    tracing::debug!("aws: {} {}: {last}, retrying", method, without_query(url));
-                }
-                Ok(reply) => return Ok(reply),
-                Err(e) => {
-                    tracing::debug!("aws: {} {}: {e}, retrying", method, without_query(url));
-                    last = e;
-                }
-            }
-            if self.remaining().is_none() {
-                break;
-            }
-        }
-        if self.remaining().is_none() {
-            Err(format!("{} (last: {last})", self.past_deadline()))
-        } else {
-            Err(last)
-        }
+            self.once(agent, method, url, &all, body, REQUEST_TIMEOUT)
+        };
+        self.retrying(&what, attempt, Reply::is_retryable, Reply::error_summary)
     }
 
     /// An AWS endpoint, through the proxy if one is configured.
@@ -361,53 +218,6 @@ impl Http {
             limit.unwrap_or(REQUEST_TIMEOUT),
         )
     }
-}
-
-/// Full jitter: a random time up to 100 ms × 2^attempt (at most 2 s).
-fn jittered_backoff(attempt: u32) -> Duration {
-    let cap = (100u64 << attempt.min(5)).min(2000);
-    let mut b = [0u8; 8];
-    let r = getrandom::fill(&mut b).map_or(cap / 2, |_| u64::from_le_bytes(b) % (cap + 1));
-    Duration::from_millis(r.max(10))
-}
-
-/// The system's CA bundle when there is one (`SSL_CERT_FILE`, or the usual paths),
-/// Mozilla's roots bundled in the binary otherwise (`FROM scratch` images).
-fn root_certs() -> ureq::tls::RootCerts {
-    let candidates = std::env::var_os("SSL_CERT_FILE")
-        .map(std::path::PathBuf::from)
-        .into_iter()
-        .chain(
-            [
-                "/etc/ssl/certs/ca-certificates.crt",
-                "/etc/pki/tls/certs/ca-bundle.crt",
-                "/etc/ssl/ca-bundle.pem",
-                "/etc/ssl/cert.pem",
-            ]
-            .iter()
-            .map(std::path::PathBuf::from),
-        );
-    for path in candidates {
-        let Ok((pem, _)) = crate::read::read_capped(&path, 8 << 20) else {
-            continue;
-        };
-        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
-            .filter_map(|item| match item {
-                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                _ => None,
-            })
-            .collect();
-        if !certs.is_empty() {
-            tracing::debug!(
-                "aws: {} CA certificates from {}",
-                certs.len(),
-                crate::shown::path(&path)
-            );
-            return ureq::tls::RootCerts::new_with_certs(&certs);
-        }
-    }
-    tracing::debug!("aws: no system CA bundle, using the bundled Mozilla roots");
-    ureq::tls::RootCerts::WebPki
 }
 
 /// Fetches every location (in order); called once by `resolve` with all of them.
@@ -802,9 +612,6 @@ mod tests {
         );
         assert_eq!(host_of("http://127.0.0.1:5000/"), "127.0.0.1:5000");
         assert_eq!(host_of("https://x.example:443/a"), "x.example");
-        assert_eq!(path_of("http://127.0.0.1:5000"), "/");
-        assert_eq!(path_of("http://h/a/b?x=1"), "/a/b");
-        assert_eq!(without_query("http://h/a?token=x"), "http://h/a");
     }
 
     #[test]
@@ -847,12 +654,5 @@ mod tests {
             ),
         };
         assert_eq!(r.error_summary(), "HTTP 403 AccessDenied");
-    }
-
-    #[test]
-    fn backoff_is_bounded() {
-        for a in 1..10 {
-            assert!(jittered_backoff(a) <= Duration::from_secs(2));
-        }
     }
 }
