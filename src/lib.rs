@@ -49,6 +49,7 @@ pub mod validate;
 pub mod vault;
 pub mod walk;
 pub mod watch;
+pub mod wipe_alloc;
 pub mod yaml;
 
 use cli::{Action, Cli};

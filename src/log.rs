@@ -14,6 +14,7 @@ use std::fmt;
 use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
 use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::SubscriberExt;
@@ -34,7 +35,10 @@ pub fn init(format: LogFormat, level: Option<LogLevel>) {
         .log_internal_errors(false)
         .with_writer(std::io::stderr)
         .event_format(Line(format));
-    let subscriber = tracing_subscriber::registry().with(max).with(lines);
+    // sesame's own events only: a library under it (the AWS signer logs the request it
+    // signs, at trace level) must never reach stderr, whatever level is asked for.
+    let ours = Targets::new().with_target("sesame", max);
+    let subscriber = tracing_subscriber::registry().with(ours).with(lines);
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
 

@@ -12,6 +12,10 @@
 // (Not under `cargo test`, whose harness brings its own `main`.)
 #![cfg_attr(not(test), no_main)]
 
+/// Every heap block is zeroed before it is freed (`sesame::wipe_alloc` says why).
+#[global_allocator]
+static ALLOCATOR: sesame::wipe_alloc::WipeOnFree = sesame::wipe_alloc::WipeOnFree;
+
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
 extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
