@@ -301,6 +301,16 @@ impl Running {
         }
     }
 
+    /// Starts any command (a reference tool as well as sesame) without waiting.
+    pub fn start_command(cmd: Command, timeout: Duration) -> Running {
+        Running::start(cmd, None, timeout)
+    }
+
+    /// Waits for it (at most its timeout; then it is killed and the test fails).
+    pub fn finish(self) -> Run {
+        self.wait()
+    }
+
     /// The pid of the process the harness started (sesame, or its wrapper).
     pub fn pid(&self) -> i32 {
         self.child.as_ref().unwrap().id() as i32
