@@ -17,7 +17,7 @@ use crate::secret::Secret;
 use crate::validate::check_rules;
 use base64::Engine;
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -169,26 +169,84 @@ pub fn draw(rule: &Generate, decoded_bytes: Option<usize>) -> Result<Secret, Str
 
 /// Writes `value` to `path` with mode 0600 in a 0700 directory. Returns `false`, and
 /// writes nothing, when the file exists and `force` is off.
+///
+/// As root, `--out` is walked by [`crate::walk`]'s rules, as an `inject.file` is: a link
+/// is followed only where root made it and the file's directory must be one only root
+/// can write, so a link a user planted on the way (`--out /home/app/secrets`, with
+/// `secrets -> /etc`) cannot make root create or, with `--force`, overwrite a file
+/// elsewhere. Any other user writes with its own rights, by path. Either way the file is
+/// opened without following a link at its name and without blocking, and only a regular
+/// file is truncated and written: with `--force` a FIFO there would block forever, a
+/// device would receive the value.
 fn write_new(path: &Path, value: &Secret, force: bool) -> std::io::Result<bool> {
+    use nix::fcntl::{OFlag, openat};
+    use nix::sys::stat::Mode;
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true)
-        .mode(0o600)
-        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits());
-    if force {
-        opts.create(true).truncate(true);
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
     } else {
-        opts.create_new(true);
-    }
-    let mut f = match opts.open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
-        Err(e) => return Err(e),
+        dir
     };
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("not a file path"))?;
+    let dir_fd: std::os::fd::OwnedFd = if nix::unistd::geteuid().is_root() {
+        let trust = crate::walk::Trust::current();
+        let (d, _created) = crate::walk::open_dir(dir, &trust, crate::walk::Missing::Create(0o700))
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        match &d.guard {
+            crate::walk::Guard::Closed => {}
+            crate::walk::Guard::Sticky => {
+                return Err(std::io::Error::other(format!(
+                    "{} can be written by others (sticky, like /tmp); as root, generate \
+                     writes only into a directory only root can write",
+                    crate::shown::path(&d.path)
+                )));
+            }
+            crate::walk::Guard::Open(why) => {
+                return Err(std::io::Error::other(format!(
+                    "{} {why}; as root, generate writes only into a directory only root \
+                     can write",
+                    crate::shown::path(&d.path)
+                )));
+            }
+        }
+        std::rc::Rc::try_unwrap(d.fd).map_err(|_| std::io::Error::other("directory shared"))?
+    } else {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        openat(
+            nix::fcntl::AT_FDCWD,
+            dir,
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )?
+    };
+    let mut flags = OFlag::O_WRONLY
+        | OFlag::O_CREAT
+        | OFlag::O_NOFOLLOW
+        | OFlag::O_NONBLOCK
+        | OFlag::O_NOCTTY
+        | OFlag::O_CLOEXEC;
+    if !force {
+        flags |= OFlag::O_EXCL;
+    }
+    let fd = match openat(&dir_fd, name, flags, Mode::from_bits_truncate(0o600)) {
+        Ok(fd) => fd,
+        Err(nix::errno::Errno::EEXIST) => return Ok(false),
+        // ENXIO: a FIFO nobody reads; ELOOP: a link at the name.
+        Err(nix::errno::Errno::ENXIO) => {
+            return Err(std::io::Error::other("is not a regular file"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut f = std::fs::File::from(fd);
+    if !f.metadata()?.file_type().is_file() {
+        return Err(std::io::Error::other("is not a regular file"));
+    }
+    f.set_len(0)?;
     // An existing file opened with --force keeps its old mode; set it.
     f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     f.write_all(value.expose().as_bytes())?;
