@@ -88,11 +88,23 @@ const DANGEROUS_NAMES: &[&str] = &[
     "PS4",
     "CDPATH",
     "ZDOTDIR",
-    // The C library.
+    // The C library: glibc's own list of variables too dangerous to pass to a setuid
+    // program (`unsecvars.h`; its `LD_*` are the prefix below): code to load, files to
+    // read as configuration (resolver aliases and options, time zones) or to write
+    // (`MALLOC_TRACE`), and where temporary files go.
     "GCONV_PATH",
+    "GETCONF_DIR",
     "GLIBC_TUNABLES",
+    "HOSTALIASES",
+    "LOCALDOMAIN",
     "LOCPATH",
+    "MALLOC_TRACE",
+    "NIS_PATH",
     "NLSPATH",
+    "RESOLV_HOST_CONF",
+    "RES_OPTIONS",
+    "TMPDIR",
+    "TZDIR",
     // Python.
     "PYTHONPATH",
     "PYTHONHOME",
@@ -109,6 +121,7 @@ const DANGEROUS_NAMES: &[&str] = &[
     "PERL5OPT",
     "PERLLIB",
     "PERL5DB",
+    "PERL5SHELL",
     // Ruby.
     "RUBYOPT",
     "RUBYLIB",
@@ -118,6 +131,7 @@ const DANGEROUS_NAMES: &[&str] = &[
     // Node.js.
     "NODE_OPTIONS",
     "NODE_PATH",
+    "NODE_REPL_EXTERNAL_MODULE",
     // The JVM.
     "JAVA_TOOL_OPTIONS",
     "_JAVA_OPTIONS",
@@ -140,6 +154,7 @@ const DANGEROUS_NAMES: &[&str] = &[
     // Tools that run a command or load code named by a variable.
     "OPENSSL_CONF",
     "OPENSSL_ENGINES",
+    "SSLKEYLOGFILE",
     "LESSOPEN",
     "LESSCLOSE",
     "GIT_ASKPASS",

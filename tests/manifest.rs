@@ -629,6 +629,14 @@ fn interpreter_and_loader_hijack_names_are_refused_for_inject_env_and_file_env()
         "OPENSSL_CONF",
         "GIT_SSH_COMMAND",
         "HOME",
+        "HOSTALIASES",
+        "RESOLV_HOST_CONF",
+        "MALLOC_TRACE",
+        "TZDIR",
+        "TMPDIR",
+        "NODE_REPL_EXTERNAL_MODULE",
+        "PERL5SHELL",
+        "SSLKEYLOGFILE",
     ];
     for name in names {
         let e = manifest_error(&format!(
