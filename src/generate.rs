@@ -24,6 +24,10 @@ use zeroize::Zeroizing;
 /// How often a value is drawn again when it fails the secret's rules (a `pattern`
 /// that wants a digit, say) before the rule is declared unsatisfiable.
 const ATTEMPTS: usize = 200;
+/// The most characters drawn for one secret over all its attempts: 200 tries of a
+/// 32 MiB `decoded_bytes` value that a `max_length` can never accept would take many
+/// minutes. At least one value is always drawn.
+const DRAWN_BUDGET: usize = 64 << 20;
 
 /// Runs `generate` over the resolved secrets; `out` defaults to the secrets directory.
 pub fn run(args: &GenerateArgs, resolved: &[Resolved], secrets_dir: &Path) -> Result<i32, Error> {
@@ -102,15 +106,19 @@ fn file_name(spec: &SecretSpec) -> PathBuf {
 /// Draws values until one passes the secret's rules.
 fn draw_valid(spec: &SecretSpec, rule: &Generate) -> Result<Secret, String> {
     let mut last = Vec::new();
-    for _ in 0..ATTEMPTS {
+    let (mut tries, mut drawn) = (0, 0usize);
+    while tries < ATTEMPTS && (tries == 0 || drawn < DRAWN_BUDGET) {
         let value = draw(rule, spec.rules.decoded_bytes)?;
+        tries += 1;
+        drawn = drawn.saturating_add(value.expose().len());
         last = check_rules(value.expose(), &spec.rules);
         if last.is_empty() {
             return Ok(value);
         }
     }
     Err(format!(
-        "generate: no value drawn in {ATTEMPTS} tries satisfies the secret's rules ({}); adjust generate or the rules",
+        "generate: no value drawn in {tries} {} satisfies the secret's rules ({}); adjust generate or the rules",
+        if tries == 1 { "try" } else { "tries" },
         last.join("; ")
     ))
 }
@@ -158,7 +166,15 @@ pub fn draw(rule: &Generate, decoded_bytes: Option<usize>) -> Result<Secret, Str
             let mut raw = Zeroizing::new(vec![0u8; count]);
             random(&mut raw)?;
             match rule.charset {
-                Charset::Hex => raw.iter().map(|b| format!("{b:02x}")).collect(),
+                Charset::Hex => {
+                    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+                    let mut s = String::with_capacity(raw.len() * 2);
+                    for &b in raw.iter() {
+                        s.push(DIGITS[usize::from(b >> 4)] as char);
+                        s.push(DIGITS[usize::from(b & 15)] as char);
+                    }
+                    s
+                }
                 Charset::Base64 => base64::engine::general_purpose::STANDARD.encode(&raw[..]),
                 _ => base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&raw[..]),
             }

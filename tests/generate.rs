@@ -258,3 +258,18 @@ fn generate_as_root_does_not_write_through_a_link_a_user_planted_on_the_out_path
     .code(0);
     assert!(c.path().join("fine/x/a").is_file());
 }
+
+/// 200 draws of a 32 MiB value that `max_length` can never accept took many minutes:
+/// drawing stops once 64 MiB of characters were drawn for one secret (at least one
+/// value is always tried).
+#[test]
+fn generate_gives_up_in_bounded_time_when_a_large_value_can_never_pass() {
+    let mut c = Case::new();
+    c.manifest(
+        "version: 1\nsecrets:\n  A:\n    format: hex\n    decoded_bytes: 33554432\n    max_length: 10\n    generate: {length: 64, charset: hex}\n",
+    );
+    c.timeout(std::time::Duration::from_secs(60));
+    c.run(&["generate", "--format", "env"])
+        .code(78)
+        .stderr_has("no value drawn in 1 try satisfies");
+}
