@@ -392,6 +392,36 @@ fn a_fifo_or_a_device_as_etc_passwd_fails_closed_without_hanging() {
     }
 }
 
+/// sesame runs the command as root only when asked for as root: another name with uid 0
+/// in the image's `/etc/passwd` (`toor`, an `app` line edited to uid 0) is refused,
+/// so `--user app` never means root. `--user root` and `--user 0` still work.
+#[test]
+fn a_name_other_than_root_with_uid_0_is_refused() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut c = Case::with_secrets();
+    let passwd = c.file(
+        "passwd",
+        b"root:x:0:0:root:/root:/bin/sh\ntoor:x:0:0::/root:/bin/sh\napp:x:0:1000::/app:/bin/sh\n",
+    );
+    let script = format!(
+        "mount --bind {} /etc/passwd && exec \"$@\"",
+        passwd.display()
+    );
+    c.wrapper(&["unshare", "--mount", "sh", "-c", &script, "sh"]);
+    for user in ["toor", "app", "app:1000"] {
+        c.run(&["--user", user, "--", "id", "-u"])
+            .code(77)
+            .stderr_has("has uid 0 in /etc/passwd");
+    }
+    for user in ["root", "0"] {
+        let r = c.run(&["--user", user, "--", "id", "-u"]);
+        r.code(0);
+        assert_eq!(r.stdout.trim(), "0");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // SIGPIPE (issue 14 item 7)
 // ---------------------------------------------------------------------------------------
