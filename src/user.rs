@@ -226,6 +226,18 @@ pub fn resolve(
         }
         Ident::Id(uid) => (*uid, passwd_entries(passwd).find(|e| e.uid == *uid)),
     };
+    // Root is run only when asked for as root (`root`, `0`): another name with uid 0
+    // (a `toor` alias, an `app` line edited to uid 0) would run the command as root
+    // while the operator reads `--user app`.
+    if let Ident::Name(name) = &spec.user
+        && uid == 0
+        && name != "root"
+    {
+        return Err(format!(
+            "user {name:?} has uid 0 in /etc/passwd: sesame runs the command as root only \
+             when asked for as root (--user root or --user 0)"
+        ));
+    }
     let gid = match (&spec.group, entry) {
         (Some(Ident::Id(gid)), _) => *gid,
         (Some(Ident::Name(name)), _) => group_entries(group)
@@ -686,6 +698,20 @@ dup-gid:x:44:app
     #[test]
     fn empty_home_field_means_root_directory() {
         assert_eq!(ok("nohome").0.home, "/");
+    }
+
+    #[test]
+    fn only_root_by_name_or_by_number_gives_uid_0() {
+        let passwd =
+            "root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/root:/bin/sh\napp:x:0:1000::/app:/bin/sh\n";
+        for s in ["root", "0", "root:app", "0:0"] {
+            let (id, _) = resolve(&spec(s), passwd, GROUP).unwrap();
+            assert_eq!(id.uid, 0, "{s}");
+        }
+        for s in ["toor", "app", "app:staff"] {
+            let e = resolve(&spec(s), passwd, GROUP).unwrap_err();
+            assert!(e.contains("has uid 0 in /etc/passwd"), "{s}: {e}");
+        }
     }
 
     #[test]
