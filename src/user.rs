@@ -203,6 +203,9 @@ fn group_entries(group: &str) -> impl Iterator<Item = GroupEntry<'_>> {
     })
 }
 
+/// The kernel's limit on supplementary groups (`NGROUPS_MAX`, linux/limits.h).
+const NGROUPS_MAX: usize = 65536;
+
 /// Resolves `spec` against the text of a passwd and a group file. Returns the identity
 /// and the warnings to log (e.g. a numeric uid without a passwd entry).
 ///
@@ -256,10 +259,21 @@ pub fn resolve(
     // With an explicit group the user gets exactly that group and no supplementary
     // ones, as gosu, Docker and runc do: `app:staff` asks for one group, and keeping
     // app's other memberships would grant access the operator did not name.
+    // Duplicates are found with a set, not by searching the list: a user in 100,000
+    // groups took minutes. More than the kernel's NGROUPS_MAX is refused here, as
+    // setgroups(2) would refuse it.
     let mut groups = Vec::new();
     if let (Some(entry), None) = (entry, &spec.group) {
+        let mut seen = std::collections::HashSet::new();
         for g in group_entries(group) {
-            if g.members.split(',').any(|m| m == entry.name) && !groups.contains(&g.gid) {
+            if g.members.split(',').any(|m| m == entry.name) && seen.insert(g.gid) {
+                if groups.len() == NGROUPS_MAX {
+                    return Err(format!(
+                        "user {:?} is in more than {NGROUPS_MAX} groups in /etc/group, \
+                         more than setgroups(2) takes",
+                        entry.name
+                    ));
+                }
                 groups.push(g.gid);
             }
         }
@@ -698,6 +712,27 @@ dup-gid:x:44:app
     #[test]
     fn empty_home_field_means_root_directory() {
         assert_eq!(ok("nohome").0.home, "/");
+    }
+
+    #[test]
+    fn more_groups_than_the_kernel_takes_is_an_error_found_quickly() {
+        let mut group = String::new();
+        for i in 0..=NGROUPS_MAX {
+            group.push_str(&format!("g{i}:x:{}:app\n", 10_000 + i));
+        }
+        let e = resolve(&spec("app"), PASSWD, &group).unwrap_err();
+        assert!(e.contains("more than 65536 groups"), "{e}");
+        // Exactly the limit, with every group listed twice, is fine.
+        let mut group = String::new();
+        for i in 0..NGROUPS_MAX {
+            group.push_str(&format!(
+                "g{i}:x:{}:app\ng{i}b:x:{}:app\n",
+                10_000 + i,
+                10_000 + i
+            ));
+        }
+        let (id, _) = resolve(&spec("app"), PASSWD, &group).unwrap();
+        assert_eq!(id.groups.len(), NGROUPS_MAX);
     }
 
     #[test]

@@ -422,6 +422,34 @@ fn a_name_other_than_root_with_uid_0_is_refused() {
     }
 }
 
+/// A user listed in 100,000 groups of `/etc/group`: refused at once (more than the
+/// kernel's 65536 supplementary groups), not after minutes of looking for duplicates;
+/// 60,000 groups are set, quickly.
+#[test]
+fn a_user_in_100000_groups_is_refused_quickly_and_60000_are_set() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut c = Case::with_secrets();
+    for (n, code) in [(100_000, 77), (60_000, 0)] {
+        let mut group = String::from("root:x:0:\n");
+        for i in 0..n {
+            group.push_str(&format!("g{i}:x:{}:nobody\n", 10_000 + i));
+        }
+        let file = c.file(&format!("group-{n}"), group.as_bytes());
+        let script = format!("mount --bind {} /etc/group && exec \"$@\"", file.display());
+        c.wrapper(&["unshare", "--mount", "sh", "-c", &script, "sh"]);
+        c.timeout(std::time::Duration::from_secs(15));
+        let r = c.run(&["--user", "nobody", "--", "sh", "-c", "id -G | wc -w"]);
+        r.code(code);
+        if code == 77 {
+            r.stderr_has("more than 65536 groups");
+        } else {
+            assert_eq!(r.stdout.trim(), "60000");
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // SIGPIPE (issue 14 item 7)
 // ---------------------------------------------------------------------------------------
