@@ -29,7 +29,10 @@ pub fn print(args: &CheckArgs, report: &Report, ctx: &Context) -> Result<i32, Er
                 .iter()
                 .find(|v| v.name() == name)
                 .ok_or_else(|| {
-                    Error::Usage(format!("--explain {name}: no such secret in the manifest"))
+                    Error::Usage(format!(
+                        "--explain {}: no such secret in the manifest",
+                        crate::shown::text(name)
+                    ))
                 })?;
             explain(v, format)
         }

@@ -258,12 +258,37 @@ impl Cli {
     /// to `--`, or up to the first word that is neither an option, an option's value,
     /// nor a subcommand name: that word and everything after it are the command,
     /// passed through verbatim.
+    ///
+    /// clap's errors quote the words they are about as they are; when one holds a
+    /// control character (a newline would start a forged line of the log, an escape
+    /// sequence drive the terminal) the error is made again from the words escaped
+    /// ([`crate::shown`]).
     pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Self, CliError> {
+        let args: Vec<OsString> = args.into_iter().collect();
         let mut cmd = Self::command();
         let parsed = cmd
-            .try_get_matches_from_mut(args)
+            .try_get_matches_from_mut(&args)
             .and_then(|mut m| Cli::from_arg_matches_mut(&mut m));
-        parsed.map_err(|e| CliError(explain_missing_file_env(e, &mut cmd).format(&mut cmd)))
+        parsed.map_err(|e| {
+            let needs_escape =
+                |a: &OsString| matches!(crate::shown::path(a).to_cow(), std::borrow::Cow::Owned(_));
+            let e = if e.kind() != ErrorKind::DisplayHelp
+                && e.kind() != ErrorKind::DisplayVersion
+                && args.iter().any(needs_escape)
+            {
+                let escaped = args
+                    .iter()
+                    .map(|a| OsString::from(crate::shown::path(a).to_string()));
+                let mut again = Self::command();
+                match again.try_get_matches_from_mut(escaped) {
+                    Err(e2) => e2,
+                    Ok(_) => cmd.error(e.kind(), "an argument holds a control character"),
+                }
+            } else {
+                e
+            };
+            CliError(explain_missing_file_env(e, &mut cmd).format(&mut cmd))
+        })
     }
 
     /// The command to launch, if one was given.

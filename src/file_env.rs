@@ -46,8 +46,9 @@ pub fn parse_names(raw: &str, what: &str) -> Result<Vec<String>, String> {
     for name in &names {
         if !is_pattern(name) {
             return Err(format!(
-                "{what}: {name:?} is not a variable name or glob (letters, digits, _ and *, \
-                 not starting with a digit; comma-separated, e.g. {EXAMPLE})"
+                "{what}: {} is not a variable name or glob (letters, digits, _ and *, \
+                 not starting with a digit; comma-separated, e.g. {EXAMPLE})",
+                crate::shown::quoted_name(name)
             ));
         }
     }

@@ -17,13 +17,17 @@ use crate::secret::Secret;
 use crate::validate::check_rules;
 use base64::Engine;
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 /// How often a value is drawn again when it fails the secret's rules (a `pattern`
 /// that wants a digit, say) before the rule is declared unsatisfiable.
 const ATTEMPTS: usize = 200;
+/// The most characters drawn for one secret over all its attempts: 200 tries of a
+/// 32 MiB `decoded_bytes` value that a `max_length` can never accept would take many
+/// minutes. At least one value is always drawn.
+const DRAWN_BUDGET: usize = 64 << 20;
 
 /// Runs `generate` over the resolved secrets; `out` defaults to the secrets directory.
 pub fn run(args: &GenerateArgs, resolved: &[Resolved], secrets_dir: &Path) -> Result<i32, Error> {
@@ -102,15 +106,19 @@ fn file_name(spec: &SecretSpec) -> PathBuf {
 /// Draws values until one passes the secret's rules.
 fn draw_valid(spec: &SecretSpec, rule: &Generate) -> Result<Secret, String> {
     let mut last = Vec::new();
-    for _ in 0..ATTEMPTS {
+    let (mut tries, mut drawn) = (0, 0usize);
+    while tries < ATTEMPTS && (tries == 0 || drawn < DRAWN_BUDGET) {
         let value = draw(rule, spec.rules.decoded_bytes)?;
+        tries += 1;
+        drawn = drawn.saturating_add(value.expose().len());
         last = check_rules(value.expose(), &spec.rules);
         if last.is_empty() {
             return Ok(value);
         }
     }
     Err(format!(
-        "generate: no value drawn in {ATTEMPTS} tries satisfies the secret's rules ({}); adjust generate or the rules",
+        "generate: no value drawn in {tries} {} satisfies the secret's rules ({}); adjust generate or the rules",
+        if tries == 1 { "try" } else { "tries" },
         last.join("; ")
     ))
 }
@@ -158,7 +166,15 @@ pub fn draw(rule: &Generate, decoded_bytes: Option<usize>) -> Result<Secret, Str
             let mut raw = Zeroizing::new(vec![0u8; count]);
             random(&mut raw)?;
             match rule.charset {
-                Charset::Hex => raw.iter().map(|b| format!("{b:02x}")).collect(),
+                Charset::Hex => {
+                    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+                    let mut s = String::with_capacity(raw.len() * 2);
+                    for &b in raw.iter() {
+                        s.push(DIGITS[usize::from(b >> 4)] as char);
+                        s.push(DIGITS[usize::from(b & 15)] as char);
+                    }
+                    s
+                }
                 Charset::Base64 => base64::engine::general_purpose::STANDARD.encode(&raw[..]),
                 _ => base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&raw[..]),
             }
@@ -169,26 +185,84 @@ pub fn draw(rule: &Generate, decoded_bytes: Option<usize>) -> Result<Secret, Str
 
 /// Writes `value` to `path` with mode 0600 in a 0700 directory. Returns `false`, and
 /// writes nothing, when the file exists and `force` is off.
+///
+/// As root, `--out` is walked by [`crate::walk`]'s rules, as an `inject.file` is: a link
+/// is followed only where root made it and the file's directory must be one only root
+/// can write, so a link a user planted on the way (`--out /home/app/secrets`, with
+/// `secrets -> /etc`) cannot make root create or, with `--force`, overwrite a file
+/// elsewhere. Any other user writes with its own rights, by path. Either way the file is
+/// opened without following a link at its name and without blocking, and only a regular
+/// file is truncated and written: with `--force` a FIFO there would block forever, a
+/// device would receive the value.
 fn write_new(path: &Path, value: &Secret, force: bool) -> std::io::Result<bool> {
+    use nix::fcntl::{OFlag, openat};
+    use nix::sys::stat::Mode;
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true)
-        .mode(0o600)
-        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits());
-    if force {
-        opts.create(true).truncate(true);
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
     } else {
-        opts.create_new(true);
-    }
-    let mut f = match opts.open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
-        Err(e) => return Err(e),
+        dir
     };
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("not a file path"))?;
+    let dir_fd: std::os::fd::OwnedFd = if nix::unistd::geteuid().is_root() {
+        let trust = crate::walk::Trust::current();
+        let (d, _created) = crate::walk::open_dir(dir, &trust, crate::walk::Missing::Create(0o700))
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        match &d.guard {
+            crate::walk::Guard::Closed => {}
+            crate::walk::Guard::Sticky => {
+                return Err(std::io::Error::other(format!(
+                    "{} can be written by others (sticky, like /tmp); as root, generate \
+                     writes only into a directory only root can write",
+                    crate::shown::path(&d.path)
+                )));
+            }
+            crate::walk::Guard::Open(why) => {
+                return Err(std::io::Error::other(format!(
+                    "{} {why}; as root, generate writes only into a directory only root \
+                     can write",
+                    crate::shown::path(&d.path)
+                )));
+            }
+        }
+        std::rc::Rc::try_unwrap(d.fd).map_err(|_| std::io::Error::other("directory shared"))?
+    } else {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        openat(
+            nix::fcntl::AT_FDCWD,
+            dir,
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )?
+    };
+    let mut flags = OFlag::O_WRONLY
+        | OFlag::O_CREAT
+        | OFlag::O_NOFOLLOW
+        | OFlag::O_NONBLOCK
+        | OFlag::O_NOCTTY
+        | OFlag::O_CLOEXEC;
+    if !force {
+        flags |= OFlag::O_EXCL;
+    }
+    let fd = match openat(&dir_fd, name, flags, Mode::from_bits_truncate(0o600)) {
+        Ok(fd) => fd,
+        Err(nix::errno::Errno::EEXIST) => return Ok(false),
+        // ENXIO: a FIFO nobody reads; ELOOP: a link at the name.
+        Err(nix::errno::Errno::ENXIO) => {
+            return Err(std::io::Error::other("is not a regular file"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut f = std::fs::File::from(fd);
+    if !f.metadata()?.file_type().is_file() {
+        return Err(std::io::Error::other("is not a regular file"));
+    }
+    f.set_len(0)?;
     // An existing file opened with --force keeps its old mode; set it.
     f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     f.write_all(value.expose().as_bytes())?;

@@ -279,13 +279,31 @@ fn closed(dir: &walk::Dir) -> Result<(), String> {
     }
 }
 
-/// The name must not be a directory (a rename cannot replace one).
+/// What may stand at the name: nothing, a regular file, or a link (the rename replaces
+/// the link itself, never what it points to). Not a directory (a rename cannot replace
+/// one), nor a FIFO, device or socket: `inject.file: /dev/null` or a pipe another
+/// program reads is a mistake, and renaming over it would silently swap a device node
+/// for a file of secrets owned by the `--user`.
 fn replaceable(dir: &walk::Dir, name: &OsStr) -> Result<(), String> {
     match fstatat(&dir.fd, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
-        Ok(st) if st.st_mode & SFlag::S_IFMT.bits() == SFlag::S_IFDIR.bits() => {
-            Err("is a directory".into())
+        Ok(st) => {
+            let kind = st.st_mode & SFlag::S_IFMT.bits();
+            let what = if kind == SFlag::S_IFREG.bits() || kind == SFlag::S_IFLNK.bits() {
+                return Ok(());
+            } else if kind == SFlag::S_IFDIR.bits() {
+                return Err("is a directory".into());
+            } else if kind == SFlag::S_IFIFO.bits() {
+                "a FIFO"
+            } else if kind == SFlag::S_IFSOCK.bits() {
+                "a socket"
+            } else {
+                "a device"
+            };
+            Err(format!(
+                "is {what}, not a regular file; sesame replaces only regular files"
+            ))
         }
-        Ok(_) | Err(Errno::ENOENT) => Ok(()),
+        Err(Errno::ENOENT) => Ok(()),
         Err(e) => Err(e.desc().to_lowercase()),
     }
 }

@@ -412,7 +412,9 @@ fn reload(
 
 /// The identity `--user SPEC` names, or why sesame must not start (exit 77). Being
 /// root is checked first: without it no spec could work, and saying so is the fix.
-fn user_identity(spec: &str) -> Result<user::Identity, Error> {
+fn user_identity(raw: &str) -> Result<user::Identity, Error> {
+    // Shown escaped: a newline in the spec must not start a line of the log.
+    let spec = crate::shown::text(raw);
     let euid = nix::unistd::geteuid().as_raw();
     if euid != 0 {
         return Err(Error::Privilege(format!(
@@ -420,7 +422,7 @@ fn user_identity(spec: &str) -> Result<user::Identity, Error> {
             user::DropError::NotRoot { euid }
         )));
     }
-    let parsed: user::UserSpec = spec
+    let parsed: user::UserSpec = raw
         .parse()
         .map_err(|e| Error::Privilege(format!("--user {spec}: {e}")))?;
     let (identity, warnings) = user::resolve_system(&parsed)

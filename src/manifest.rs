@@ -88,11 +88,23 @@ const DANGEROUS_NAMES: &[&str] = &[
     "PS4",
     "CDPATH",
     "ZDOTDIR",
-    // The C library.
+    // The C library: glibc's own list of variables too dangerous to pass to a setuid
+    // program (`unsecvars.h`; its `LD_*` are the prefix below): code to load, files to
+    // read as configuration (resolver aliases and options, time zones) or to write
+    // (`MALLOC_TRACE`), and where temporary files go.
     "GCONV_PATH",
+    "GETCONF_DIR",
     "GLIBC_TUNABLES",
+    "HOSTALIASES",
+    "LOCALDOMAIN",
     "LOCPATH",
+    "MALLOC_TRACE",
+    "NIS_PATH",
     "NLSPATH",
+    "RESOLV_HOST_CONF",
+    "RES_OPTIONS",
+    "TMPDIR",
+    "TZDIR",
     // Python.
     "PYTHONPATH",
     "PYTHONHOME",
@@ -109,6 +121,7 @@ const DANGEROUS_NAMES: &[&str] = &[
     "PERL5OPT",
     "PERLLIB",
     "PERL5DB",
+    "PERL5SHELL",
     // Ruby.
     "RUBYOPT",
     "RUBYLIB",
@@ -118,6 +131,7 @@ const DANGEROUS_NAMES: &[&str] = &[
     // Node.js.
     "NODE_OPTIONS",
     "NODE_PATH",
+    "NODE_REPL_EXTERNAL_MODULE",
     // The JVM.
     "JAVA_TOOL_OPTIONS",
     "_JAVA_OPTIONS",
@@ -140,6 +154,7 @@ const DANGEROUS_NAMES: &[&str] = &[
     // Tools that run a command or load code named by a variable.
     "OPENSSL_CONF",
     "OPENSSL_ENGINES",
+    "SSLKEYLOGFILE",
     "LESSOPEN",
     "LESSCLOSE",
     "GIT_ASKPASS",
@@ -201,11 +216,13 @@ const YAML11_WORDS: &[&str] = &[
 const NAME_PATTERN: &str = "^(?!(?:[yY]|[yY]es|YES|[nN]|[nN]o|NO|[tT]rue|TRUE|[fF]alse|FALSE|[oO]n|ON|[oO]ff|OFF|[nN]ull|NULL)$)[A-Za-z_][A-Za-z0-9_]*$";
 
 /// Why `name` cannot be the manifest's name of a `what` ("secret", "variable"), if it
-/// cannot. The name is manifest text, never a value, so the message quotes it.
+/// cannot. A value may sit where a name goes (`env: MyP@ssw0rd`): the message quotes
+/// the name only when it looks like one ([`crate::shown::name`]).
 fn name_problem(name: &str, what: &str) -> Option<String> {
     if !is_valid_name(name) {
         Some(format!(
-            "{name:?} is not a valid {what} name (letters, digits and _, not starting with a digit)"
+            "{} is not a valid {what} name (letters, digits and _, not starting with a digit)",
+            crate::shown::quoted_name(name)
         ))
     } else if YAML11_WORDS.contains(&name) {
         Some(format!(
@@ -844,12 +861,16 @@ impl<'d> Reader<'d> {
     }
 
     /// Records a problem at byte `at` about the key `parent.key`.
+    /// Every component of the key's path goes through [`crate::shown::name`]: a key may
+    /// be a value written where a key goes (`{default:hunter2}`).
     fn bad(&mut self, at: usize, parent: KeyPath, key: &str, msg: impl fmt::Display) {
-        let mut path = parent.join(".");
-        if !path.is_empty() {
-            path.push('.');
+        let mut path = String::new();
+        for k in parent.iter().chain([&key]) {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(&crate::shown::name(k));
         }
-        path.push_str(key);
         self.problems.push((Some(at), format!("{path}: {msg}")));
     }
 
@@ -1570,7 +1591,8 @@ impl RawManifest {
                         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
                 {
                     top(format!(
-                        "environments: {e:?} is not a valid environment name"
+                        "environments: {} is not a valid environment name",
+                        crate::shown::quoted_name(e)
                     ));
                 } else if !seen.insert(e) {
                     top(format!("environments: {e:?} is listed twice"));
@@ -1584,14 +1606,18 @@ impl RawManifest {
             let name = k.strip_suffix('*').unwrap_or(k);
             if !(is_valid_name(name) || name.is_empty() && k == "*") {
                 top(format!(
-                    "keep_env: {k:?} is not a variable name (a trailing * is allowed)"
+                    "keep_env: {} is not a variable name (a trailing * is allowed)",
+                    crate::shown::quoted_name(k)
                 ));
             }
         }
         let on_change_signal = match self.on_change_signal.as_deref() {
             None => Signal::SIGHUP,
             Some(s) => parse_signal(s).unwrap_or_else(|| {
-                top(format!("on_change_signal: {s:?} is not a signal name"));
+                top(format!(
+                    "on_change_signal: {} is not a signal name",
+                    crate::shown::quoted_name(s)
+                ));
                 Signal::SIGHUP
             }),
         };
@@ -1625,7 +1651,9 @@ impl RawManifest {
                 continue;
             }
             let (name, at) = (&*key, key_at);
-            let mut here = |msg: String| problems.push((Some(at), format!("secrets.{name}.{msg}")));
+            let shown = crate::shown::name(name);
+            let mut here =
+                |msg: String| problems.push((Some(at), format!("secrets.{shown}.{msg}")));
             if let Some(spec) = raw.validate(name, &ctx, &mut here) {
                 secrets.push(spec);
                 places.push(at);
@@ -1729,7 +1757,8 @@ impl RawSecret {
                 if let Some(known) = ctx.environments {
                     for e in envs.iter().filter(|e| !known.contains(e)) {
                         bad(format!(
-                            "required_in: {e:?} is not one of the manifest's environments"
+                            "required_in: {} is not one of the manifest's environments",
+                            crate::shown::quoted_name(e)
                         ));
                     }
                 }

@@ -9,7 +9,7 @@ use crate::env::Environment;
 use crate::json_field::{self, PickError};
 use crate::manifest::{AwsLocation, SecretSpec, Source, Trim, VaultLocation, VaultSettings};
 use crate::read::{CloseBatch, ReadError, read_capped_open};
-use crate::secret::Secret;
+use crate::secret::{Fetched, Secret};
 use crate::shown;
 use std::borrow::Cow;
 use std::fs::Metadata;
@@ -151,16 +151,6 @@ pub struct Context<'a> {
     pub confined: Option<crate::walk::Confined>,
     /// How to reach Vault (the manifest's `vault:`).
     pub vault: &'a VaultSettings,
-}
-
-/// What a remote store said about one location.
-#[derive(Debug)]
-pub enum Fetched {
-    Value(Secret),
-    /// The store answered that there is no such secret (or key): try the next source.
-    NotFound(String),
-    /// The store could not be asked, or refused; the text names store and endpoint.
-    Failed(String),
 }
 
 /// How far resolution got with one secret before a remote fetch.
@@ -592,7 +582,7 @@ fn from_env(spec: &SecretSpec, ctx: &Context, looks: &mut Vec<Look>) -> Option<O
             }),
             Some(raw) => {
                 let outcome =
-                    match value_from_bytes(Zeroizing::new(raw.as_encoded_bytes().to_vec())) {
+                    match Secret::from_bytes(Zeroizing::new(raw.as_encoded_bytes().to_vec())) {
                         Ok(value) => Outcome::Found(Found {
                             value,
                             origin: Origin::Env { var: var.clone() },
@@ -675,7 +665,7 @@ fn read_file(
         json_field::pick(value.expose(), key).map_err(|why| FileError::Key(key.clone(), why))?;
     // A JSON string may spell a NUL (`\u0000`): the same rule as for the file itself.
     let bytes = Zeroizing::new(std::mem::take(&mut *field).into_bytes());
-    let value = value_from_bytes(bytes).map_err(FileError::Content)?;
+    let value = Secret::from_bytes(bytes).map_err(FileError::Content)?;
     Ok((value, meta))
 }
 
@@ -697,7 +687,7 @@ fn read_text(path: &Path, ctx: &Context, trim: Trim) -> Result<(Secret, Metadata
         bytes.copy_within(start..keep, 0);
     }
     bytes.truncate(keep - start);
-    let value = value_from_bytes(bytes).map_err(FileError::Content)?;
+    let value = Secret::from_bytes(bytes).map_err(FileError::Content)?;
     Ok((value, meta))
 }
 
@@ -725,23 +715,6 @@ fn trimmed_len(bytes: &[u8], trim: Trim) -> usize {
     }
 }
 
-/// Checks that bytes are UTF-8 without NUL and makes them a [`Secret`] without copying.
-pub fn value_from_bytes(bytes: Zeroizing<Vec<u8>>) -> Result<Secret, &'static str> {
-    if bytes.contains(&0) {
-        return Err("contains a NUL byte");
-    }
-    let mut bytes = bytes;
-    let owned = std::mem::take(&mut *bytes);
-    match String::from_utf8(owned) {
-        Ok(s) => Ok(Secret::new(s)),
-        Err(e) => {
-            // Put the bytes back so the zeroizing wrapper clears them.
-            *bytes = e.into_bytes();
-            Err("not valid UTF-8")
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -754,18 +727,5 @@ mod tests {
         assert_eq!(trimmed_len(b"\n\n", Trim::Newline), 0);
         assert_eq!(trimmed_len(b"abc \t\n", Trim::Whitespace), 3);
         assert_eq!(trimmed_len(b"abc\n", Trim::None), 4);
-    }
-
-    #[test]
-    fn values_must_be_utf8_without_nul() {
-        assert!(value_from_bytes(Zeroizing::new(b"ok".to_vec())).is_ok());
-        assert_eq!(
-            value_from_bytes(Zeroizing::new(b"a\0b".to_vec())).unwrap_err(),
-            "contains a NUL byte"
-        );
-        assert_eq!(
-            value_from_bytes(Zeroizing::new(vec![0xff, 0xfe])).unwrap_err(),
-            "not valid UTF-8"
-        );
     }
 }

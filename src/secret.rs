@@ -15,6 +15,25 @@ impl Secret {
         Secret(Zeroizing::new(value))
     }
 
+    /// Checks that bytes are UTF-8 without NUL and makes them a secret
+    /// without copying; on failure the bytes are zeroed with their wrapper. Every
+    /// source (files, variables, remote stores) makes its values here.
+    pub fn from_bytes(bytes: Zeroizing<Vec<u8>>) -> Result<Secret, &'static str> {
+        if bytes.contains(&0) {
+            return Err("contains a NUL byte");
+        }
+        let mut bytes = bytes;
+        let owned = std::mem::take(&mut *bytes);
+        match String::from_utf8(owned) {
+            Ok(s) => Ok(Secret::new(s)),
+            Err(e) => {
+                // Put the bytes back so the zeroizing wrapper clears them.
+                *bytes = e.into_bytes();
+                Err("not valid UTF-8")
+            }
+        }
+    }
+
     /// The value, for validation and injection only. Never format it.
     pub fn expose(&self) -> &str {
         &self.0
@@ -33,9 +52,33 @@ impl fmt::Display for Secret {
     }
 }
 
+/// What a remote store (`aws`, `vault`) said about one location: the one type the
+/// stores and `resolve` share, kept here so that neither imports the other.
+#[derive(Debug)]
+pub enum Fetched {
+    Value(Secret),
+    /// The store answered that there is no such secret (or key): try the next source.
+    NotFound(String),
+    /// The store could not be asked, or refused; the text names store and endpoint.
+    Failed(String),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_must_be_utf8_without_nul() {
+        assert!(Secret::from_bytes(Zeroizing::new(b"ok".to_vec())).is_ok());
+        assert_eq!(
+            Secret::from_bytes(Zeroizing::new(b"a\0b".to_vec())).unwrap_err(),
+            "contains a NUL byte"
+        );
+        assert_eq!(
+            Secret::from_bytes(Zeroizing::new(vec![0xff, 0xfe])).unwrap_err(),
+            "not valid UTF-8"
+        );
+    }
 
     #[test]
     fn debug_and_display_never_show_the_value() {

@@ -115,7 +115,11 @@ impl Settings {
                 .secrets_dir
                 .clone()
                 .or(var("SESAME_SECRETS_DIR")?.map(PathBuf::from)),
-            environment: cli.environment.clone().or(var("SESAME_ENVIRONMENT")?),
+            environment: match (&cli.environment, var("SESAME_ENVIRONMENT")?) {
+                (Some(e), _) => Some(checked_environment(e, "--environment")?),
+                (None, Some(e)) => Some(checked_environment(&e, "SESAME_ENVIRONMENT")?),
+                (None, None) => None,
+            },
             // Unlike the other variables, an empty SESAME_USER is not "unset": it is
             // what a failed substitution (`SESAME_USER=${APP_USER}`) leaves, and reading
             // it as "no user" would run the command as root. It is a bad spec (exit 77).
@@ -139,6 +143,23 @@ impl Settings {
             log_format,
             log_level,
         })
+    }
+}
+
+/// An environment's name becomes a directory under the secrets directory and a
+/// variable prefix, so it is held to the rule the manifest's `environments:` has:
+/// letters, digits, `_` and `-`. Anything else (`../..`, `/etc`, a newline) would make
+/// the `file` source read outside the secrets directory, or forge a line in the log.
+fn checked_environment(e: &str, from: &str) -> Result<String, Error> {
+    if !e.is_empty()
+        && e.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+    {
+        Ok(e.to_owned())
+    } else {
+        Err(Error::Usage(format!(
+            "{from}: not a valid environment name (letters, digits, _ and - only)"
+        )))
     }
 }
 

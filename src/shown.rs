@@ -31,6 +31,39 @@ pub fn text(s: &str) -> Shown<'_> {
     Shown(s.as_bytes())
 }
 
+/// What a name that does not look like one is shown as.
+pub const NOT_SHOWN: &str = "[not shown]";
+
+/// Whether `s` looks like a name (a manifest key, a secret, variable or environment
+/// name, a `keep_env` glob): 1 to 64 ASCII letters, digits, `_`, `-` or `*`.
+fn is_name_shaped(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'*'))
+}
+
+/// A name from outside (a manifest's key, a secret's or variable's name, an environment)
+/// for a message: itself when it looks like a name, else [`NOT_SHOWN`]. What sits where
+/// a name goes may be a value put there by mistake: `{default:hunter2}` (no blank after
+/// the colon) is a key, `env: MyP@ssw0rd` a variable name, and neither may be printed.
+/// A name that is wrong but looks like one (`1abc`, `Required`) is still shown.
+pub fn name(s: &str) -> Cow<'_, str> {
+    if is_name_shaped(s) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Borrowed(NOT_SHOWN)
+    }
+}
+
+/// [`name`], in double quotes when shown.
+pub fn quoted_name(s: &str) -> Cow<'_, str> {
+    if is_name_shaped(s) {
+        Cow::Owned(format!("\"{s}\""))
+    } else {
+        Cow::Borrowed(NOT_SHOWN)
+    }
+}
+
 /// Whether `c` must be escaped in a message.
 fn needs_escape(c: char) -> bool {
     c.is_control()
@@ -97,6 +130,24 @@ mod tests {
             path(raw).to_string(),
             "/run/a\\nsesame: info: forged\\u{1b}[2J\\r\\t\\u{7f}\\u{85}\\u{202e}\\xff.txt"
         );
+    }
+
+    #[test]
+    fn names_are_shown_only_when_they_look_like_names() {
+        for n in ["DB_PASSWORD", "bogus0", "LC_*", "staging-eu", "1abc"] {
+            assert_eq!(name(n), n);
+            assert_eq!(quoted_name(n), format!("\"{n}\""));
+        }
+        for n in [
+            "default:hunter2",
+            "default hunter2",
+            "MyP@ssw0rd",
+            "",
+            &"x".repeat(65),
+        ] {
+            assert_eq!(name(n), NOT_SHOWN);
+            assert_eq!(quoted_name(n), NOT_SHOWN);
+        }
     }
 
     #[test]

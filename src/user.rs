@@ -203,6 +203,9 @@ fn group_entries(group: &str) -> impl Iterator<Item = GroupEntry<'_>> {
     })
 }
 
+/// The kernel's limit on supplementary groups (`NGROUPS_MAX`, linux/limits.h).
+const NGROUPS_MAX: usize = 65536;
+
 /// Resolves `spec` against the text of a passwd and a group file. Returns the identity
 /// and the warnings to log (e.g. a numeric uid without a passwd entry).
 ///
@@ -226,6 +229,18 @@ pub fn resolve(
         }
         Ident::Id(uid) => (*uid, passwd_entries(passwd).find(|e| e.uid == *uid)),
     };
+    // Root is run only when asked for as root (`root`, `0`): another name with uid 0
+    // (a `toor` alias, an `app` line edited to uid 0) would run the command as root
+    // while the operator reads `--user app`.
+    if let Ident::Name(name) = &spec.user
+        && uid == 0
+        && name != "root"
+    {
+        return Err(format!(
+            "user {name:?} has uid 0 in /etc/passwd: sesame runs the command as root only \
+             when asked for as root (--user root or --user 0)"
+        ));
+    }
     let gid = match (&spec.group, entry) {
         (Some(Ident::Id(gid)), _) => *gid,
         (Some(Ident::Name(name)), _) => group_entries(group)
@@ -244,10 +259,21 @@ pub fn resolve(
     // With an explicit group the user gets exactly that group and no supplementary
     // ones, as gosu, Docker and runc do: `app:staff` asks for one group, and keeping
     // app's other memberships would grant access the operator did not name.
+    // Duplicates are found with a set, not by searching the list: a user in 100,000
+    // groups took minutes. More than the kernel's NGROUPS_MAX is refused here, as
+    // setgroups(2) would refuse it.
     let mut groups = Vec::new();
     if let (Some(entry), None) = (entry, &spec.group) {
+        let mut seen = std::collections::HashSet::new();
         for g in group_entries(group) {
-            if g.members.split(',').any(|m| m == entry.name) && !groups.contains(&g.gid) {
+            if g.members.split(',').any(|m| m == entry.name) && seen.insert(g.gid) {
+                if groups.len() == NGROUPS_MAX {
+                    return Err(format!(
+                        "user {:?} is in more than {NGROUPS_MAX} groups in /etc/group, \
+                         more than setgroups(2) takes",
+                        entry.name
+                    ));
+                }
                 groups.push(g.gid);
             }
         }
@@ -686,6 +712,41 @@ dup-gid:x:44:app
     #[test]
     fn empty_home_field_means_root_directory() {
         assert_eq!(ok("nohome").0.home, "/");
+    }
+
+    #[test]
+    fn more_groups_than_the_kernel_takes_is_an_error_found_quickly() {
+        let mut group = String::new();
+        for i in 0..=NGROUPS_MAX {
+            group.push_str(&format!("g{i}:x:{}:app\n", 10_000 + i));
+        }
+        let e = resolve(&spec("app"), PASSWD, &group).unwrap_err();
+        assert!(e.contains("more than 65536 groups"), "{e}");
+        // Exactly the limit, with every group listed twice, is fine.
+        let mut group = String::new();
+        for i in 0..NGROUPS_MAX {
+            group.push_str(&format!(
+                "g{i}:x:{}:app\ng{i}b:x:{}:app\n",
+                10_000 + i,
+                10_000 + i
+            ));
+        }
+        let (id, _) = resolve(&spec("app"), PASSWD, &group).unwrap();
+        assert_eq!(id.groups.len(), NGROUPS_MAX);
+    }
+
+    #[test]
+    fn only_root_by_name_or_by_number_gives_uid_0() {
+        let passwd =
+            "root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/root:/bin/sh\napp:x:0:1000::/app:/bin/sh\n";
+        for s in ["root", "0", "root:app", "0:0"] {
+            let (id, _) = resolve(&spec(s), passwd, GROUP).unwrap();
+            assert_eq!(id.uid, 0, "{s}");
+        }
+        for s in ["toor", "app", "app:staff"] {
+            let e = resolve(&spec(s), passwd, GROUP).unwrap_err();
+            assert!(e.contains("has uid 0 in /etc/passwd"), "{s}: {e}");
+        }
     }
 
     #[test]

@@ -583,7 +583,7 @@ fn unique(entries: Vec<Entry<'_>>) -> Result<Vec<Entry<'_>>, Problem> {
             entries[i].key_at,
             format!(
                 "{}: duplicate key (a key may appear once in a mapping)",
-                entries[i].key
+                crate::shown::name(&entries[i].key)
             ),
         ),
         None => Ok(entries),

@@ -132,3 +132,35 @@ fn the_command_gets_its_arguments_byte_for_byte() {
     let shown: String = r.stdout.split_whitespace().collect();
     assert_eq!(shown, r"-m|--|caf351--strict|");
 }
+
+/// A word of the command line with a newline or an escape sequence, quoted by a usage
+/// error (clap's, `--user`'s, `--explain`'s), is escaped: it cannot start a forged line
+/// of the log or drive the terminal.
+#[test]
+fn control_characters_in_arguments_are_escaped_in_every_usage_error() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  A: {required: false}\n");
+    let forged = "x\nsesame: info: forged\u{1b}[2J";
+    for args in [
+        vec![format!("--{forged}")],
+        vec!["--log-format".into(), forged.into()],
+        vec!["check".into(), "--format".into(), forged.into()],
+        vec!["--user".into(), forged.into(), "--".into(), "true".into()],
+        vec!["check".into(), "--explain".into(), forged.into()],
+    ] {
+        let r = c.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(r.code != Some(0), "{args:?}");
+        for out in [&r.stdout, &r.stderr] {
+            assert!(
+                !out.contains('\u{1b}')
+                    && !out.lines().any(|l| l.starts_with("sesame: info: forged")),
+                "{args:?}:\n{out}"
+            );
+        }
+        assert!(
+            r.stderr.contains("x\\nsesame: info: forged\\u{1b}[2J"),
+            "{args:?}:\n{}",
+            r.stderr
+        );
+    }
+}

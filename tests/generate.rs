@@ -181,3 +181,95 @@ for f in files:
     );
     assert!(stdout.matches("valid:").count() >= 2, "{stdout}");
 }
+
+#[test]
+fn generate_force_refuses_a_fifo_at_the_name_without_hanging() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  A:\n    generate: {length: 16, charset: hex}\n");
+    let out = c.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(out.join("a"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    c.timeout(std::time::Duration::from_secs(10));
+    c.run(&["generate", "--out", out.to_str().unwrap(), "--force"])
+        .code(78)
+        .stderr_has("is not a regular file");
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::symlink_metadata(out.join("a"))
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+}
+
+#[test]
+fn generate_as_root_does_not_write_through_a_link_a_user_planted_on_the_out_path() {
+    if !common::is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  A:\n    generate: {length: 16, charset: hex}\n");
+    // A root-only directory holding a file with the secret's name.
+    let victim_dir = c.path().join("root-only");
+    std::fs::create_dir(&victim_dir).unwrap();
+    std::fs::write(victim_dir.join("a"), "ROOT-ONLY-victim-77c1").unwrap();
+    // The user's own directory, where it makes `secrets` a link to the victim's.
+    let home = c.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    std::os::unix::fs::chown(&home, Some(65534), Some(65534)).unwrap();
+    std::os::unix::fs::symlink(&victim_dir, home.join("secrets")).unwrap();
+    std::os::unix::fs::lchown(home.join("secrets"), Some(65534), Some(65534)).unwrap();
+    let out = home.join("secrets");
+    for force in [false, true] {
+        let mut args = vec!["generate", "--out", out.to_str().unwrap()];
+        if force {
+            args.push("--force");
+        }
+        std::fs::remove_file(victim_dir.join("a")).ok();
+        if force {
+            std::fs::write(victim_dir.join("a"), "ROOT-ONLY-victim-77c1").unwrap();
+        }
+        c.run(&args).code(78).stderr_has("is owned by uid 65534");
+        if force {
+            assert_eq!(
+                std::fs::read_to_string(victim_dir.join("a")).unwrap(),
+                "ROOT-ONLY-victim-77c1"
+            );
+        } else {
+            assert!(
+                !victim_dir.join("a").exists(),
+                "nothing created through the link"
+            );
+        }
+    }
+    // A directory only root can write is fine, and made when missing.
+    c.run(&[
+        "generate",
+        "--out",
+        c.path().join("fine/x").to_str().unwrap(),
+    ])
+    .code(0);
+    assert!(c.path().join("fine/x/a").is_file());
+}
+
+/// 200 draws of a 32 MiB value that `max_length` can never accept took many minutes:
+/// drawing stops once 64 MiB of characters were drawn for one secret (at least one
+/// value is always tried).
+#[test]
+fn generate_gives_up_in_bounded_time_when_a_large_value_can_never_pass() {
+    let mut c = Case::new();
+    c.manifest(
+        "version: 1\nsecrets:\n  A:\n    format: hex\n    decoded_bytes: 33554432\n    max_length: 10\n    generate: {length: 64, charset: hex}\n",
+    );
+    c.timeout(std::time::Duration::from_secs(60));
+    c.run(&["generate", "--format", "env"])
+        .code(78)
+        .stderr_has("no value drawn in 1 try satisfies");
+}

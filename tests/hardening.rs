@@ -120,6 +120,47 @@ fn a_link_as_the_final_component_is_replaced_not_written_through() {
 }
 
 #[test]
+fn a_fifo_a_device_or_a_socket_at_an_inject_file_target_is_refused_not_replaced() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut c = Case::new();
+    let fifo = c.path().join("fifo");
+    let device = c.path().join("null");
+    let socket = c.path().join("sock");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+            && Command::new("mknod")
+                .args([device.as_os_str(), "c".as_ref(), "1".as_ref(), "3".as_ref()])
+                .status()
+                .unwrap()
+                .success()
+    );
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    inject_manifest(&mut c, &[&fifo, &device, &socket]);
+    plant_values(&mut c, 3);
+    let r = c.run(&["check"]);
+    r.code(78)
+        .stdout_has("is a FIFO, not a regular file")
+        .stdout_has("is a device, not a regular file")
+        .stdout_has("is a socket, not a regular file");
+    c.run(&["--user", "nobody", "--", "true"])
+        .code(78)
+        .stderr_has("is a FIFO, not a regular file")
+        .stderr_has("is a device, not a regular file")
+        .stderr_has("is a socket, not a regular file");
+    use std::os::unix::fs::FileTypeExt;
+    let kind = |p: &Path| std::fs::symlink_metadata(p).unwrap().file_type();
+    assert!(kind(&fifo).is_fifo(), "the FIFO is still there");
+    assert!(kind(&device).is_char_device(), "the device is still there");
+    assert!(kind(&socket).is_socket(), "the socket is still there");
+}
+
+#[test]
 fn a_parent_directory_swapped_for_a_users_link_is_refused() {
     if !root_or_skip() {
         return;
@@ -348,6 +389,64 @@ fn a_fifo_or_a_device_as_etc_passwd_fails_closed_without_hanging() {
             .code(77)
             .stderr_has("cannot read /etc/passwd")
             .stderr_has(what);
+    }
+}
+
+/// sesame runs the command as root only when asked for as root: another name with uid 0
+/// in the image's `/etc/passwd` (`toor`, an `app` line edited to uid 0) is refused,
+/// so `--user app` never means root. `--user root` and `--user 0` still work.
+#[test]
+fn a_name_other_than_root_with_uid_0_is_refused() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut c = Case::with_secrets();
+    let passwd = c.file(
+        "passwd",
+        b"root:x:0:0:root:/root:/bin/sh\ntoor:x:0:0::/root:/bin/sh\napp:x:0:1000::/app:/bin/sh\n",
+    );
+    let script = format!(
+        "mount --bind {} /etc/passwd && exec \"$@\"",
+        passwd.display()
+    );
+    c.wrapper(&["unshare", "--mount", "sh", "-c", &script, "sh"]);
+    for user in ["toor", "app", "app:1000"] {
+        c.run(&["--user", user, "--", "id", "-u"])
+            .code(77)
+            .stderr_has("has uid 0 in /etc/passwd");
+    }
+    for user in ["root", "0"] {
+        let r = c.run(&["--user", user, "--", "id", "-u"]);
+        r.code(0);
+        assert_eq!(r.stdout.trim(), "0");
+    }
+}
+
+/// A user listed in 100,000 groups of `/etc/group`: refused at once (more than the
+/// kernel's 65536 supplementary groups), not after minutes of looking for duplicates;
+/// 60,000 groups are set, quickly.
+#[test]
+fn a_user_in_100000_groups_is_refused_quickly_and_60000_are_set() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut c = Case::with_secrets();
+    for (n, code) in [(100_000, 77), (60_000, 0)] {
+        let mut group = String::from("root:x:0:\n");
+        for i in 0..n {
+            group.push_str(&format!("g{i}:x:{}:nobody\n", 10_000 + i));
+        }
+        let file = c.file(&format!("group-{n}"), group.as_bytes());
+        let script = format!("mount --bind {} /etc/group && exec \"$@\"", file.display());
+        c.wrapper(&["unshare", "--mount", "sh", "-c", &script, "sh"]);
+        c.timeout(std::time::Duration::from_secs(15));
+        let r = c.run(&["--user", "nobody", "--", "sh", "-c", "id -G | wc -w"]);
+        r.code(code);
+        if code == 77 {
+            r.stderr_has("more than 65536 groups");
+        } else {
+            assert_eq!(r.stdout.trim(), "60000");
+        }
     }
 }
 

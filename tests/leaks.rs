@@ -333,3 +333,45 @@ fn an_x_file_holding_a_value_is_not_shown_but_a_mistyped_path_is() {
         typo.display()
     ));
 }
+
+/// A value typed where a key or a name goes (`{default:hunter2}` without the blank
+/// after the colon is a key; `env: MyP@ss` a variable name) is described by its place,
+/// never shown: unknown and duplicate keys, secret, variable and environment names,
+/// `keep_env`, `on_change_signal`, `required_in` and `--file-env`.
+#[test]
+fn a_value_written_where_a_key_or_a_name_goes_is_never_shown() {
+    let v = "hunter2-Xq7-Zk9";
+    let manifests = [
+        format!("version: 1\nsecrets:\n  A: {{required: false, default:{v}}}\n"),
+        format!("version: 1\nsecrets:\n  A:\n    required: false\n    default {v}: 1\n"),
+        format!("version: 1\nsecrets:\n  A: {{default:{v}, default:{v}}}\n"),
+        format!("version: 1\nsecrets:\n  \"pw {v}\": {{}}\n"),
+        format!("version: 1\nsecrets:\n  A: {{env: \"{v}!\"}}\n"),
+        format!("version: 1\nsecrets:\n  A: {{inject: {{env: \"{v}!\"}}}}\n"),
+        format!("version: 1\nkeep_env: [\"{v}!\"]\nsecrets:\n  A: {{}}\n"),
+        format!("version: 1\nenvironments: [\"{v}!\"]\nsecrets:\n  A: {{}}\n"),
+        format!("version: 1\non_change_signal: \"{v}!\"\nsecrets:\n  A: {{}}\n"),
+        format!("version: 1\nenvironments: [prod]\nsecrets:\n  A: {{required_in: [\"{v}!\"]}}\n"),
+        format!("version: 1\n{v}!: 1\nsecrets:\n  A: {{}}\n"),
+    ];
+    for m in &manifests {
+        let mut c = Case::new();
+        c.manifest(m).plant(v);
+        for args in [
+            &["--", "true"][..],
+            &["check"],
+            &["check", "--format", "json"],
+            &["--log-format", "json", "--", "true"],
+        ] {
+            let r = c.run(args);
+            r.code(78).stderr_has("[not shown]");
+            c.assert_no_leak(&r);
+        }
+    }
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  A: {required: false}\n")
+        .plant(v);
+    let r = c.run(&["--file-env", &format!("{v}!"), "--", "true"]);
+    r.code(64).stderr_has("[not shown]");
+    c.assert_no_leak(&r);
+}

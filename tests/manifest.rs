@@ -629,6 +629,14 @@ fn interpreter_and_loader_hijack_names_are_refused_for_inject_env_and_file_env()
         "OPENSSL_CONF",
         "GIT_SSH_COMMAND",
         "HOME",
+        "HOSTALIASES",
+        "RESOLV_HOST_CONF",
+        "MALLOC_TRACE",
+        "TZDIR",
+        "TMPDIR",
+        "NODE_REPL_EXTERNAL_MODULE",
+        "PERL5SHELL",
+        "SSLKEYLOGFILE",
     ];
     for name in names {
         let e = manifest_error(&format!(
@@ -649,7 +657,7 @@ fn interpreter_and_loader_hijack_names_are_refused_for_inject_env_and_file_env()
 
 /// A key may hold any character (YAML's escapes): its problem stays one escaped line.
 #[test]
-fn a_key_with_control_characters_is_reported_on_one_escaped_line() {
+fn a_key_with_control_characters_is_reported_on_one_line_without_the_key() {
     let e =
         manifest_error("version: 1\nsecrets:\n  A:\n    \"x\\nsesame: info: forged\\e[2J\": 1\n");
     assert!(!e.contains('\x1b'), "{e}");
@@ -657,8 +665,5 @@ fn a_key_with_control_characters_is_reported_on_one_escaped_line() {
         !e.lines().any(|l| l.starts_with("sesame: info")),
         "a forged line:\n{e}"
     );
-    has(
-        &e,
-        &["secrets.A.x\\nsesame: info: forged\\u{1b}[2J: unknown field"],
-    );
+    has(&e, &["secrets.A.[not shown]: unknown field"]);
 }

@@ -396,3 +396,31 @@ fn no_secret_file_stays_open_in_the_supervisor_or_the_command() {
         r.stdout
     );
 }
+
+/// `--environment` names a directory under the secrets directory: a name with `/`,
+/// `..` or a control character would make the `file` source read outside it (or forge
+/// a log line), so it is a usage error (64), from the command line and the variable.
+#[test]
+fn an_environment_name_that_could_leave_the_secrets_directory_is_refused() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  DB_PASSWORD: {}\n");
+    std::fs::create_dir_all(c.secrets_dir()).unwrap();
+    // What sits outside the secrets directory, where the environment would lead.
+    let outside = c.file("outside/db_password", b"outside-value-5e1d9c");
+    c.plant("outside-value-5e1d9c");
+    let outside_dir = outside.parent().unwrap().to_str().unwrap().to_owned();
+    for e in [outside_dir.as_str(), "../outside", "a\nb", "", "x y"] {
+        c.run(&["-e", e, "--", "true"])
+            .code(64)
+            .stderr_has("not a valid environment name");
+    }
+    let mut v = Case::new();
+    v.manifest("version: 1\nsecrets:\n  DB_PASSWORD: {}\n")
+        .env("SESAME_ENVIRONMENT", "../outside");
+    v.run(&["check"])
+        .code(64)
+        .stderr_has("SESAME_ENVIRONMENT: not a valid environment name");
+    // Letters, digits, `_` and `-` are fine.
+    c.secret_file("staging-eu_1/db_password", "inside-value-77aa3e");
+    c.run(&["-e", "staging-eu_1", "check"]).code(0);
+}

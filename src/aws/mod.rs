@@ -19,8 +19,7 @@ use crate::http::Http;
 use crate::http::{MAX_THREADS, REQUEST_TIMEOUT, Reply, without_query};
 use crate::json_field::{self, PickError};
 use crate::manifest::AwsLocation;
-use crate::resolve::{Fetched, value_from_bytes};
-use crate::secret::Secret;
+use crate::secret::{Fetched, Secret};
 use credentials::Credentials;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -361,7 +360,7 @@ impl SecretValue {
 
 /// A value as sesame keeps it: UTF-8 without NUL.
 fn checked(v: &str, l: &AwsLocation) -> Fetched {
-    match value_from_bytes(Zeroizing::new(v.as_bytes().to_vec())) {
+    match Secret::from_bytes(Zeroizing::new(v.as_bytes().to_vec())) {
         Ok(s) => Fetched::Value(s),
         Err(why) => Fetched::Failed(format!("{l}: {why}")),
     }

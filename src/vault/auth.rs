@@ -193,7 +193,7 @@ fn checked_token(bytes: Zeroizing<Vec<u8>>) -> Result<Secret, &'static str> {
     if !t.iter().all(|b| b.is_ascii_graphic()) {
         return Err("not a token (only printable characters without spaces)");
     }
-    crate::resolve::value_from_bytes(Zeroizing::new(t.to_vec()))
+    crate::secret::Secret::from_bytes(Zeroizing::new(t.to_vec()))
 }
 
 /// Posts a login and takes `auth.client_token` from the answer.

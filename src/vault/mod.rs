@@ -18,8 +18,7 @@ mod auth;
 use crate::env::Environment;
 use crate::http::{Certificates, Http, MAX_THREADS, REQUEST_TIMEOUT, Reply, pem_certificates};
 use crate::manifest::{VaultLocation, VaultSettings};
-use crate::resolve::{Fetched, value_from_bytes};
-use crate::secret::Secret;
+use crate::secret::{Fetched, Secret};
 use crate::walk::{Confined, Trust};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -470,7 +469,7 @@ impl KvData {
                 "{l}: the key's value is {kind}, not a string, number or boolean"
             )),
             Some((_, Field::Text(v))) => {
-                match value_from_bytes(Zeroizing::new(v.as_bytes().to_vec())) {
+                match Secret::from_bytes(Zeroizing::new(v.as_bytes().to_vec())) {
                     Ok(s) => Fetched::Value(s),
                     Err(why) => Fetched::Failed(format!("{l}: {why}")),
                 }
