@@ -693,3 +693,47 @@ fn path_is_searched_after_the_drop_and_a_root_only_program_is_skipped_unlike_gos
         r.stderr
     );
 }
+
+#[test]
+fn user_specs_gosu_reads_leniently_are_refused_and_ids_past_2_to_the_31_are_accepted() {
+    if !ready_or_skip() {
+        return;
+    }
+    let d = Dir::new();
+    let id = "echo $(id -u):$(id -g)";
+    // gosu runs these (":staff" even stays uid 0 with an empty user); sesame refuses
+    // each with 77 before anything runs.
+    for (spec, gosu_ran_as) in [
+        (":staff", "0:50"),
+        ("nobody:", "65534:65534"),
+        ("+8", "8:0"),
+        ("nobody:65534:", "65534:65534"),
+    ] {
+        let [gosu, ses] = user_prefixes(&d, spec);
+        let r = d.run(&with(&gosu, &["sh", "-c", id]), &[]);
+        assert_eq!(
+            (r.code, r.stdout.trim()),
+            (Some(0), gosu_ran_as),
+            "gosu {spec:?}: {}",
+            r.stderr
+        );
+        let r = d.run(&with(&ses, &["sh", "-c", id]), &[]);
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (Some(77), ""),
+            "sesame {spec:?}: {}",
+            r.stderr
+        );
+    }
+    // The kernel's uid_t is 32 bits; gosu (moby/sys/user) stops at 2^31-1.
+    let [gosu, ses] = user_prefixes(&d, "2147483648:2147483649");
+    let r = d.run(&with(&gosu, &["sh", "-c", id]), &[]);
+    assert_eq!(r.code, Some(1), "gosu: {}", r.stderr);
+    let r = d.run(&with(&ses, &["sh", "-c", id]), &[]);
+    assert_eq!(
+        (r.code, r.stdout.trim()),
+        (Some(0), "2147483648:2147483649"),
+        "sesame: {}",
+        r.stderr
+    );
+}
