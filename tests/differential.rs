@@ -737,3 +737,64 @@ fn user_specs_gosu_reads_leniently_are_refused_and_ids_past_2_to_the_31_are_acce
         r.stderr
     );
 }
+
+/// `env` sorted, without the lines `drop` names (by prefix).
+fn sorted_env(r: &Run, drop: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = r
+        .stdout
+        .lines()
+        .filter(|l| !drop.iter().any(|d| l.starts_with(d)))
+        .map(str::to_owned)
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn the_environment_passes_through_as_under_tini_and_gosu_except_sesames_own_variables() {
+    if !ready_or_skip() {
+        return;
+    }
+    let d = Dir::new();
+    let env = [
+        ("KEEP", "kept"),
+        ("TINI_SUBREAPER", ""),
+        ("LANG", "C.UTF-8"),
+    ];
+    let [(_, tini), (_, ses)] = subreaper_prefixes();
+    let t = d.run(&with(&tini, &["env"]), &env);
+    let s = d.run(&with(&ses, &["env"]), &env);
+    assert_eq!((t.code, s.code), (Some(0), Some(0)), "{}", s.stderr);
+    // tini passes its caller's SESAME_* on; sesame removes its own (README: the scrub).
+    assert!(t.stdout.contains("SESAME_MANIFEST="), "{}", t.stdout);
+    assert!(!s.stdout.contains("SESAME_"), "{}", s.stdout);
+    assert_eq!(sorted_env(&t, &["SESAME_"]), sorted_env(&s, &[]));
+    assert!(s.stdout.contains("KEEP=kept") && s.stdout.contains("TINI_SUBREAPER="));
+
+    let [gosu, ses] = user_prefixes(&d, "app");
+    let g = d.run(&with(&gosu, &["env"]), &env);
+    let s = d.run(&with(&ses, &["env"]), &env);
+    assert_eq!((g.code, s.code), (Some(0), Some(0)), "{}", s.stderr);
+    assert_eq!(sorted_env(&g, &["SESAME_"]), sorted_env(&s, &[]));
+    assert!(s.stdout.contains("HOME=/home/app-missing"), "{}", s.stdout);
+}
+
+#[test]
+fn capabilities_match_gosu_and_sesame_adds_no_new_privs() {
+    if !ready_or_skip() {
+        return;
+    }
+    let d = Dir::new();
+    let show = "grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):' /proc/self/status";
+    for spec in ["root", "app", "nobody:staff"] {
+        let [gosu, ses] = user_prefixes(&d, spec);
+        let g = d.run(&with(&gosu, &["sh", "-c", show]), &[]);
+        let s = d.run(&with(&ses, &["sh", "-c", show]), &[]);
+        assert_eq!((g.code, s.code), (Some(0), Some(0)), "{spec}: {}", s.stderr);
+        let caps = |r: &Run| sorted_env(r, &["NoNewPrivs"]);
+        assert_eq!(caps(&g), caps(&s), "--user {spec}: [gosu, sesame]");
+        // gosu leaves no_new_privs off; sesame sets it after the drop (docs/init.md).
+        assert!(g.stdout.contains("NoNewPrivs:\t0"), "{}", g.stdout);
+        assert!(s.stdout.contains("NoNewPrivs:\t1"), "{}", s.stdout);
+    }
+}
