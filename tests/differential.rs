@@ -463,8 +463,14 @@ fn on_a_terminal_the_command_is_in_the_foreground_and_ctrl_c_arrives_once_as_und
     if !ready_or_skip() {
         return;
     }
+    for (pid1, prefixes) in [(true, init_prefixes()), (false, subreaper_prefixes())] {
+        terminal_case(pid1, prefixes);
+    }
+}
+
+fn terminal_case(pid1: bool, prefixes: [(&'static str, Vec<String>); 2]) {
     let mut out = Vec::new();
-    for (tool, p) in subreaper_prefixes() {
+    for (tool, p) in prefixes {
         let d = Dir::new();
         let driver = d.file("pty_driver.py", PTY_DRIVER, 0o644);
         let counter = d.file("int_counter.py", INT_COUNTER, 0o644);
@@ -483,8 +489,8 @@ fn on_a_terminal_the_command_is_in_the_foreground_and_ctrl_c_arrives_once_as_und
             .collect();
         out.push(facts.join("\n"));
     }
-    assert_eq!(out[0], out[1], "[tini, sesame]");
-    assert_eq!(out[1], "foreground True\nsigint 1\nstatus 0");
+    assert_eq!(out[0], out[1], "pid1={pid1}: [tini, sesame]");
+    assert_eq!(out[1], "foreground True\nsigint 1\nstatus 0", "pid1={pid1}");
 }
 
 // --- gosu --------------------------------------------------------------------------------
@@ -513,7 +519,7 @@ const WITH_ETC: &str = "set -e\nmount --bind \"$1\" /etc/passwd\nmount --bind \"
 
 /// What the command reports: ids, groups, HOME, USER, LOGNAME, a kept variable, the
 /// open descriptors.
-const WHOAMI: &str = "echo uid=$(id -u) gid=$(id -g) groups=$(id -G) HOME=${HOME-unset} \
+const WHOAMI: &str = "echo cwd=$(pwd) umask=$(umask) uid=$(id -u) gid=$(id -g) groups=$(id -G) HOME=${HOME-unset} \
     USER=${USER-unset} LOGNAME=${LOGNAME-unset} KEEP=$KEEP fds=$(ls /proc/$$/fd | sort -n | tr '\\n' ' ')";
 
 /// `gosu SPEC` and `sesame --user SPEC --`, with the test's passwd and group files.
