@@ -152,6 +152,11 @@ fn exit_codes_and_deaths_by_signal_are_the_same_as_under_tini() {
         "kill -INT $$",
         "kill -HUP $$",
         "kill -USR1 $$",
+        "kill -SEGV $$",
+        "kill -ABRT $$",
+        "kill -PIPE $$",
+        // The command exits while a grandchild still runs: both exit at once.
+        "sleep 1000 & exit 5",
     ];
     for script in scripts {
         let codes: Vec<Option<i32>> = init_prefixes()
