@@ -170,9 +170,15 @@ struct GroupEntry<'a> {
 
 /// The fields of each data line with exactly `n` fields; comments, blank lines and
 /// lines with another field count are skipped.
+///
+/// Each line is first trimmed of ASCII whitespace at both ends, as gosu and runc
+/// (moby/sys/user) do: a member list ending in a space or a tab must not silently lose
+/// its last member's supplementary group (measured against gosu 1.14 in
+/// tests/differential.rs). A CR before the LF was already dropped by `str::lines`.
 fn records(text: &str, n: usize) -> impl Iterator<Item = Vec<&str>> {
     text.lines()
-        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .map(|line| line.trim_matches(|c: char| c.is_ascii_whitespace()))
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
         .map(|line| line.split(':').collect::<Vec<_>>())
         .filter(move |fields| fields.len() == n && !fields[0].is_empty())
 }
@@ -654,6 +660,18 @@ dup-gid:x:44:app
         assert_eq!(ok("app2").0.groups, vec![29, 10]);
         assert_eq!(ok("nobody").0.groups, Vec::<u32>::new());
         assert_eq!(ok("root").0.groups, vec![10]);
+    }
+
+    #[test]
+    fn crlf_and_spaces_around_a_line_are_trimmed_as_gosu_does() {
+        let passwd = "app:x:1000:1000::/home/app:/bin/sh\r\n";
+        // The last member of a CRLF line and of a line ending in a space still counts;
+        // a space inside the member list is part of the name (gosu 1.14 does the same).
+        let group = "a:x:29:app\r\n b:x:44:root,app \nc:x:45: app\n";
+        let (id, _) = resolve(&spec("app"), passwd, group).unwrap();
+        assert_eq!((id.uid, id.home.as_str()), (1000, "/home/app"));
+        assert_eq!(id.groups, vec![29, 44]);
+        assert_eq!(resolve(&spec("app:b"), passwd, group).unwrap().0.gid, 44);
     }
 
     #[test]

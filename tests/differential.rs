@@ -529,8 +529,13 @@ const WHOAMI: &str = "echo cwd=$(pwd) umask=$(umask) uid=$(id -u) gid=$(id -g) g
 
 /// `gosu SPEC` and `sesame --user SPEC --`, with the test's passwd and group files.
 fn user_prefixes(d: &Dir, spec: &str) -> [Vec<String>; 2] {
-    let passwd = d.file("etc/passwd", PASSWD, 0o644);
-    let group = d.file("etc/group", GROUP, 0o644);
+    user_prefixes_with(d, spec, PASSWD, GROUP)
+}
+
+/// [`user_prefixes`] with other passwd and group files.
+fn user_prefixes_with(d: &Dir, spec: &str, passwd: &str, group: &str) -> [Vec<String>; 2] {
+    let passwd = d.file("etc/passwd", passwd, 0o644);
+    let group = d.file("etc/group", group, 0o644);
     let script = d.file("with_etc.sh", WITH_ETC, 0o755);
     let etc = argv(
         &["unshare", "--mount", "sh"],
@@ -807,4 +812,38 @@ fn capabilities_match_gosu_and_sesame_adds_no_new_privs() {
         assert!(g.stdout.contains("NoNewPrivs:\t0"), "{}", g.stdout);
         assert!(s.stdout.contains("NoNewPrivs:\t1"), "{}", s.stdout);
     }
+}
+
+#[test]
+fn crlf_files_and_trailing_spaces_give_the_same_groups_as_gosu_and_duplicates_are_merged() {
+    if !ready_or_skip() {
+        return;
+    }
+    let d = Dir::new();
+    // CRLF line ends, a member list ending in a space, a space inside a member list,
+    // a leading space before a group name, a comment, and two groups with one gid.
+    let passwd = "root:x:0:0:root:/root:/bin/sh\r\napp:x:1000:1000::/home/app:/bin/sh\r\n";
+    let group = "root:x:0:\r\napp:x:1000:\r\naudio:x:29:app\r\nvideo:x:44:root,app \n\
+                 inner:x:45: app\n spaced:x:46:app\n#comment:x:47:app\n\
+                 dup1:x:48:app\ndup2:x:48:app\n";
+    let ids =
+        "echo $(id -u) $(id -g) $(id -G | tr ' ' '\\n' | sort -n | uniq | tr '\\n' ' ') $HOME";
+    for spec in ["app", "1000", "root", "app:spaced"] {
+        let out: Vec<String> = user_prefixes_with(&d, spec, passwd, group)
+            .iter()
+            .map(|p| {
+                let r = d.run(&with(p, &["sh", "-c", ids]), &[]);
+                assert_eq!(r.code, Some(0), "{spec}: {}", r.stderr);
+                r.stdout
+            })
+            .collect();
+        assert_eq!(out[0], out[1], "--user {spec}: [gosu, sesame]");
+    }
+    let [gosu, ses] = user_prefixes_with(&d, "app", passwd, group);
+    let groups = "grep '^Groups:' /proc/self/status";
+    let g = d.run(&with(&gosu, &["sh", "-c", groups]), &[]).stdout;
+    let s = d.run(&with(&ses, &["sh", "-c", groups]), &[]).stdout;
+    // gosu passes gid 48 to setgroups twice; sesame once (the kernel keeps both copies).
+    assert_eq!(g.trim(), "Groups:\t29 44 46 48 48", "gosu");
+    assert_eq!(s.trim(), "Groups:\t29 44 46 48", "sesame");
 }
