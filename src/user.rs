@@ -146,7 +146,8 @@ pub struct Identity {
     /// and when the group was given explicitly (`USER:GROUP`), as gosu does.
     pub groups: Vec<u32>,
     /// The value for the child's `HOME`: the passwd entry's home directory, or `/` when
-    /// there is no entry or its home field is empty (as gosu does).
+    /// there is no entry (as gosu does) or its home field is empty (as login(1) does;
+    /// gosu sets an empty `HOME` then, which makes `~` relative).
     pub home: String,
     /// The user's name from `/etc/passwd`, when it has an entry.
     pub name: Option<String>,

@@ -505,6 +505,7 @@ root:x:0:0:root:/root:/bin/sh
 daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
 app:x:1000:1000:The App:/home/app-missing:/nonexistent/shell
 nohome:x:1001:1001::/does/not/exist:
+emptyhome:x:1002:1002:::/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
 ";
 
@@ -584,6 +585,16 @@ fn uid_gid_groups_home_environment_and_descriptors_match_gosu() {
             .collect();
         assert_eq!(out[0], out[1], "--user {spec}: [gosu, sesame]");
     }
+    // An empty home field: gosu sets HOME to the empty string, sesame to `/`, as
+    // login(1) does (an empty HOME makes `cd`, `~` and dotfile lookups relative).
+    for spec in ["emptyhome", "1002"] {
+        let [gosu, ses] = user_prefixes(&d, spec);
+        let g = d.run(&with(&gosu, &["sh", "-c", WHOAMI]), &ENV).stdout;
+        let s = d.run(&with(&ses, &["sh", "-c", WHOAMI]), &ENV).stdout;
+        assert!(g.contains(" HOME= USER="), "gosu {spec}: {g}");
+        assert!(s.contains(" HOME=/ USER="), "sesame {spec}: {s}");
+        assert_eq!(g.replace(" HOME= ", " HOME=/ "), s, "--user {spec}");
+    }
     // Neither sets USER or LOGNAME: the inherited USER stays (even when wrong).
     let r = d.run(
         &with(&user_prefixes(&d, "app")[1], &["sh", "-c", WHOAMI]),
@@ -639,7 +650,8 @@ fn failures_exit_1_under_gosu_and_77_or_126_127_under_sesame() {
         let r = d.run(&with(&ses, &[cmd]), &[]);
         assert_eq!(r.code, Some(code), "sesame {spec} {cmd}: {}", r.stderr);
     }
-    // Not root: both refuse (gosu 1, sesame 77) and the command never runs.
+    // Not root: both refuse (gosu 1, sesame 77) and the command never runs, even to
+    // "become" the user they already are.
     let nobody = [
         "setpriv",
         "--reuid",
@@ -648,26 +660,25 @@ fn failures_exit_1_under_gosu_and_77_or_126_127_under_sesame() {
         "65534",
         "--clear-groups",
     ];
-    let r = d.run(&argv(&nobody, &["gosu", "daemon", "echo", "ran"]), &[]);
-    assert_eq!(
-        (r.code, r.stdout.as_str()),
-        (Some(1), ""),
-        "gosu: {}",
-        r.stderr
-    );
-    let r = d.run(
-        &argv(
-            &nobody,
-            &[&sesame(), "--user", "daemon", "--", "echo", "ran"],
-        ),
-        &[],
-    );
-    assert_eq!(
-        (r.code, r.stdout.as_str()),
-        (Some(77), ""),
-        "sesame: {}",
-        r.stderr
-    );
+    for user in ["daemon", "nobody"] {
+        let r = d.run(&argv(&nobody, &["gosu", user, "echo", "ran"]), &[]);
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (Some(1), ""),
+            "gosu: {}",
+            r.stderr
+        );
+        let r = d.run(
+            &argv(&nobody, &[&sesame(), "--user", user, "--", "echo", "ran"]),
+            &[],
+        );
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (Some(77), ""),
+            "sesame: {}",
+            r.stderr
+        );
+    }
 }
 
 #[test]
