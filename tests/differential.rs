@@ -858,3 +858,27 @@ fn crlf_files_and_trailing_spaces_give_the_same_groups_as_gosu_and_duplicates_ar
     assert_eq!(g.trim(), "Groups:\t29 44 46 48 48", "gosu");
     assert_eq!(s.trim(), "Groups:\t29 44 46 48", "sesame");
 }
+
+#[test]
+fn an_all_digit_spec_is_an_id_in_both_even_where_a_name_is_made_of_digits() {
+    if !ready_or_skip() {
+        return;
+    }
+    let d = Dir::new();
+    let passwd = "root:x:0:0:root:/root:/bin/sh\n1234:x:2000:2000::/h1234:/bin/sh\n\
+                  app:x:1234:1234::/happ:/bin/sh\n";
+    let group = "root:x:0:\n77:x:3000:\nstaff:x:77:\n";
+    let ids = "echo $(id -u) $(id -g) $HOME";
+    for (spec, expected) in [
+        ("1234", "1234 1234 /happ"),
+        ("app:77", "1234 77 /happ"),
+        ("1234:77", "1234 77 /happ"),
+    ] {
+        let out: Vec<String> = user_prefixes_with(&d, spec, passwd, group)
+            .iter()
+            .map(|p| d.run(&with(p, &["sh", "-c", ids]), &[]).stdout)
+            .collect();
+        assert_eq!(out[0], out[1], "--user {spec}: [gosu, sesame]");
+        assert_eq!(out[1].trim(), expected, "--user {spec}");
+    }
+}
