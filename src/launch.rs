@@ -12,7 +12,9 @@ use std::ffi::{CStr, CString, OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
-/// The `PATH` used when the child's environment has none (glibc's and Docker's default).
+/// The `PATH` used when the child's environment has none: Docker's (and runc's) default.
+/// glibc's execvp(3) would search only `/bin:/usr/bin`, as tini does; gosu searches
+/// nothing. A container's programs are found where the image's own PATH would find them.
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// A command ready to start: argv as C strings and the environment it gets.

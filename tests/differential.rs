@@ -882,3 +882,58 @@ fn an_all_digit_spec_is_an_id_in_both_even_where_a_name_is_made_of_digits() {
         assert_eq!(out[1].trim(), expected, "--user {spec}");
     }
 }
+
+#[test]
+fn without_path_sesame_searches_dockers_default_where_tini_searches_bin_and_usr_bin() {
+    if !ready_or_skip() {
+        return;
+    }
+    // nologin lives in /usr/sbin (Debian): on Docker's default PATH, not on glibc
+    // execvp's fallback "/bin:/usr/bin".
+    let here = |p: &str| Path::new(p).exists();
+    if !here("/usr/sbin/nologin") || here("/usr/bin/nologin") || here("/bin/nologin") {
+        eprintln!("skipped: needs nologin in /usr/sbin only");
+        return;
+    }
+    let d = Dir::new();
+    // The first program itself is found on this process's PATH.
+    let which = |tool: &str| {
+        PATH.split(':')
+            .map(|dir| Path::new(dir).join(tool))
+            .find(|p| p.exists())
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let no_path = |argv: &[String]| {
+        let mut argv = argv.to_vec();
+        if !argv[0].contains('/') {
+            argv[0] = which(&argv[0]);
+        }
+        let mut cmd = d.command(&argv, &[]);
+        cmd.env_remove("PATH");
+        run_with_timeout(cmd, None, TIMEOUT)
+    };
+    let [(_, tini), (_, ses)] = subreaper_prefixes();
+    let r = no_path(&with(&tini, &["nologin"]));
+    assert_eq!(r.code, Some(127), "tini: {}", r.stderr);
+    // Found and run: nologin itself exits 1 with its message.
+    let r = no_path(&with(&ses, &["nologin"]));
+    assert_eq!(r.code, Some(1), "sesame: {}", r.stderr);
+    assert!(r.stdout.contains("not available"), "{}", r.stdout);
+    // gosu searches nothing without PATH; sesame searches the same default.
+    let r = no_path(&argv(&["gosu", "nobody", "nologin"], &[]));
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (Some(1), ""),
+        "gosu: {}",
+        r.stderr
+    );
+    let r = no_path(&argv(
+        &[&sesame(), "--user", "nobody", "--", "nologin"],
+        &[],
+    ));
+    assert_eq!(r.code, Some(1), "sesame --user: {}", r.stderr);
+    assert!(r.stdout.contains("not available"), "{}", r.stdout);
+}
