@@ -417,52 +417,6 @@ fn the_inherited_signal_mask_and_ignored_signals_reach_the_command_as_under_tini
     }
 }
 
-/// Runs argv[2:] on a new pseudo-terminal as session leader, types Ctrl-C once the
-/// `ready` file (argv[1]) exists, prints what the terminal showed and the status.
-const PTY_DRIVER: &str = r#"
-import os, pty, select, sys, time
-ready, argv = sys.argv[1], sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(argv[0], argv)
-out = b""
-def drain(t):
-    global out
-    r, _, _ = select.select([fd], [], [], t)
-    if not r:
-        return True
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        return False
-    out += chunk
-    return bool(chunk)
-deadline = time.time() + 30
-while not os.path.exists(ready) and time.time() < deadline:
-    drain(0.02)
-os.write(fd, b"\x03")
-while drain(0.1):
-    pass
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors="replace"))
-print("status", os.waitstatus_to_exitcode(status))
-"#;
-
-/// Counts SIGINTs, says whether it is the terminal's foreground group, and after the
-/// first SIGINT waits a moment for a duplicate.
-const INT_COUNTER: &str = r#"
-import os, signal, time
-got = []
-signal.signal(signal.SIGINT, lambda n, f: got.append(n))
-print("foreground", os.tcgetpgrp(0) == os.getpgrp(), flush=True)
-open("ready", "w").close()
-deadline = time.time() + 30
-while not got and time.time() < deadline:
-    time.sleep(0.02)
-time.sleep(0.5)
-print("sigint", len(got), flush=True)
-"#;
-
 #[test]
 fn on_a_terminal_the_command_is_in_the_foreground_and_ctrl_c_arrives_once_as_under_tini() {
     if !ready_or_skip() {
@@ -477,8 +431,8 @@ fn terminal_case(pid1: bool, prefixes: [(&'static str, Vec<String>); 2]) {
     let mut out = Vec::new();
     for (tool, p) in prefixes {
         let d = Dir::new();
-        let driver = d.file("pty_driver.py", PTY_DRIVER, 0o644);
-        let counter = d.file("int_counter.py", INT_COUNTER, 0o644);
+        let driver = d.file("pty_driver.py", common::PTY_DRIVER, 0o644);
+        let counter = d.file("int_counter.py", common::INT_COUNTER, 0o644);
         let mut a = argv(&["python3", driver.to_str().unwrap(), &d.s("ready")], &[]);
         a.extend(with(&p, &["python3", counter.to_str().unwrap()]));
         let r = d.run(&a, &[]);

@@ -626,53 +626,6 @@ fn without_signal_group_only_the_child_is_signalled() {
 
 // --- the terminal --------------------------------------------------------------------
 
-/// Runs argv[3:] on a new pseudo-terminal as its session leader (so sesame has a
-/// controlling terminal and is its foreground group), waits for the `ready` file,
-/// types Ctrl-C, then prints what the terminal showed and the exit status.
-const PTY_DRIVER: &str = r#"
-import os, pty, select, sys, time
-ready, argv = sys.argv[1], sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-out = b""
-def drain(t):
-    global out
-    r, _, _ = select.select([fd], [], [], t)
-    if not r:
-        return True
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        return False
-    out += chunk
-    return bool(chunk)
-deadline = time.time() + 60
-while not os.path.exists(ready) and time.time() < deadline:
-    drain(0.02)
-os.write(fd, b"\x03")
-while drain(0.1):
-    pass
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors="replace"))
-print("status", os.waitstatus_to_exitcode(status))
-"#;
-
-/// The command on the terminal: counts SIGINTs, says whether it is in the foreground,
-/// and after the first one waits a second for a duplicate.
-const INT_COUNTER: &str = r#"
-import os, signal, time
-got = []
-signal.signal(signal.SIGINT, lambda n, f: got.append(n))
-print("foreground", os.tcgetpgrp(0) == os.getpgrp(), flush=True)
-open("ready", "w").close()
-deadline = time.time() + 60
-while not got and time.time() < deadline:
-    time.sleep(0.02)
-time.sleep(1)
-print("sigint", len(got), flush=True)
-"#;
-
 /// Runs sesame from a shell without job control on the terminal, then checks from the
 /// same process group whether the terminal is theirs again.
 const THEN_CHECK_FOREGROUND: &str = "\"$@\"; code=$?; \
@@ -683,8 +636,8 @@ const THEN_CHECK_FOREGROUND: &str = "\"$@\"; code=$?; \
 fn on_a_terminal_ctrl_c_reaches_the_child_exactly_once_and_the_terminal_is_given_back() {
     let mut c = Case::with_secrets();
     c.timeout(Duration::from_secs(90));
-    let driver = c.file("pty_driver.py", PTY_DRIVER.as_bytes());
-    let counter = c.file("int_counter.py", INT_COUNTER.as_bytes());
+    let driver = c.file("pty_driver.py", common::PTY_DRIVER.as_bytes());
+    let counter = c.file("int_counter.py", common::INT_COUNTER.as_bytes());
     let ready = c.path().join("ready");
     c.wrapper(&[
         "python3",

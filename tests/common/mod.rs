@@ -522,3 +522,53 @@ pub fn send_signal(pid: i32, sig: i32) {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig)
         .unwrap_or_else(|e| panic!("kill({pid}, {sig}): {e}"));
 }
+
+// --- the terminal ----------------------------------------------------------------------
+
+/// A Python driver: runs argv[2:] (looked up on `PATH`) on a new pseudo-terminal as its
+/// session leader (so the program has a controlling terminal and is its foreground
+/// group), waits for the `ready` file (argv[1]), types Ctrl-C, then prints what the
+/// terminal showed and the exit status. Used by the init and differential tests.
+pub const PTY_DRIVER: &str = r#"
+import os, pty, select, sys, time
+ready, argv = sys.argv[1], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+out = b""
+def drain(t):
+    global out
+    r, _, _ = select.select([fd], [], [], t)
+    if not r:
+        return True
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        return False
+    out += chunk
+    return bool(chunk)
+deadline = time.time() + 60
+while not os.path.exists(ready) and time.time() < deadline:
+    drain(0.02)
+os.write(fd, b"\x03")
+while drain(0.1):
+    pass
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+print("status", os.waitstatus_to_exitcode(status))
+"#;
+
+/// The command on the terminal: counts SIGINTs, says whether it is in the foreground,
+/// writes `ready`, and after the first SIGINT waits a second for a duplicate.
+pub const INT_COUNTER: &str = r#"
+import os, signal, time
+got = []
+signal.signal(signal.SIGINT, lambda n, f: got.append(n))
+print("foreground", os.tcgetpgrp(0) == os.getpgrp(), flush=True)
+open("ready", "w").close()
+deadline = time.time() + 60
+while not got and time.time() < deadline:
+    time.sleep(0.02)
+time.sleep(1)
+print("sigint", len(got), flush=True)
+"#;
