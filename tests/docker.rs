@@ -659,6 +659,32 @@ struct T {
     _lock: Option<nix::fcntl::Flock<std::fs::File>>,
 }
 
+/// Runs `image` (sesame as the entrypoint, then `args`) to its end as a restricted pod
+/// would: uid and gid 10001, read-only root, no capabilities, `no-new-privileges`, with
+/// the `-v` volumes given. Returns the exit code and the logs.
+fn run_pod(t: &mut T, image: &str, volumes: &[&str], n: &str, args: &[&str]) -> (i32, String) {
+    let c = format!("{}-{n}", t.name);
+    let mut a = vec![
+        "--user",
+        "10001:10001",
+        "--read-only",
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges",
+    ];
+    for v in volumes {
+        a.extend_from_slice(&["-v", v]);
+    }
+    a.extend_from_slice(&["--entrypoint", "/sesame", image]);
+    a.extend_from_slice(args);
+    t.run_detached(&c, &a);
+    let code = t.wait_exit(&c);
+    let logs = t.logs(&c);
+    t.inspect(&[&c]);
+    (code, logs)
+}
+
 impl T {
     fn new(e: &'static Engine, short: &str) -> T {
         T {
@@ -1458,31 +1484,7 @@ fn kubernetes_secret_volume_layout_works_as_the_deployment_mounts_it() {
 
     let vol = format!("{}:/var/run/secrets/app:ro", secrets.display());
     let cfg = format!("{}:/etc/sesame:ro", config.display());
-    let pod = |t: &mut T, n: &str, args: &[&str]| -> (i32, String) {
-        let c = format!("{}-{n}", t.name);
-        let mut a = vec![
-            "--user",
-            "10001:10001",
-            "--read-only",
-            "--cap-drop",
-            "ALL",
-            "--security-opt",
-            "no-new-privileges",
-            "-v",
-            &vol,
-            "-v",
-            &cfg,
-            "--entrypoint",
-            "/sesame",
-            &e.base_image,
-        ];
-        a.extend_from_slice(args);
-        t.run_detached(&c, &a);
-        let code = t.wait_exit(&c);
-        let logs = t.logs(&c);
-        t.inspect(&[&c]);
-        (code, logs)
-    };
+    let pod = |t: &mut T, n: &str, args: &[&str]| run_pod(t, &e.base_image, &[&vol, &cfg], n, args);
 
     let (code, check) = pod(&mut t, "check", &["check"]);
     assert_eq!(code, 0, "{}", t.redact(&check));
@@ -1558,31 +1560,7 @@ fn csi_recipe_volume_with_a_json_secret_works_as_the_pod_mounts_it() {
 
     let vol = format!("{}:/mnt/secrets-store:ro", store.display());
     let cfg = format!("{}:/etc/sesame:ro", config.display());
-    let pod = |t: &mut T, n: &str, args: &[&str]| -> (i32, String) {
-        let c = format!("{}-{n}", t.name);
-        let mut a = vec![
-            "--user",
-            "10001:10001",
-            "--read-only",
-            "--cap-drop",
-            "ALL",
-            "--security-opt",
-            "no-new-privileges",
-            "-v",
-            &vol,
-            "-v",
-            &cfg,
-            "--entrypoint",
-            "/sesame",
-            &e.base_image,
-        ];
-        a.extend_from_slice(args);
-        t.run_detached(&c, &a);
-        let code = t.wait_exit(&c);
-        let logs = t.logs(&c);
-        t.inspect(&[&c]);
-        (code, logs)
-    };
+    let pod = |t: &mut T, n: &str, args: &[&str]| run_pod(t, &e.base_image, &[&vol, &cfg], n, args);
     let (code, check) = pod(&mut t, "check", &["check"]);
     assert_eq!(code, 0, "{}", t.redact(&check));
     assert!(
