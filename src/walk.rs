@@ -468,14 +468,7 @@ impl<'t> Walk<'t> {
         match openat(&self.dir().fd, name, flags, Mode::empty()) {
             Ok(fd) => {
                 let st = fstat(&fd).map_err(os)?;
-                self.admit(&path, &st)?;
-                let guard = self.trust.guard(&st);
-                self.stack.push(Dir {
-                    fd: Rc::new(fd),
-                    path,
-                    guard,
-                });
-                Ok(())
+                self.descend(fd, path, &st)
             }
             // A link (O_PATH|O_NOFOLLOW|O_DIRECTORY on a link says ENOTDIR), or a file.
             Err(Errno::ENOTDIR | Errno::ELOOP) => {
@@ -542,8 +535,14 @@ impl<'t> Walk<'t> {
         .map_err(os)?;
         fchmod(&fd, Mode::from_bits_truncate(mode)).map_err(os)?;
         let st = fstat(&fd).map_err(os)?;
-        self.admit(&path, &st)?;
-        let guard = self.trust.guard(&st);
+        self.descend(fd, path, &st)
+    }
+
+    /// Enters the directory open as `fd` (`st` its status), below the current one, if
+    /// the current one admits it; it then guards what lies below it in turn.
+    fn descend(&mut self, fd: OwnedFd, path: PathBuf, st: &FileStat) -> Result<(), WalkError> {
+        self.admit(&path, st)?;
+        let guard = self.trust.guard(st);
         self.stack.push(Dir {
             fd: Rc::new(fd),
             path,
