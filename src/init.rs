@@ -424,6 +424,10 @@ fn wait_and_forward(
             libc::SIGTTIN | libc::SIGTTOU => {}
             sig => {
                 unsafe { libc::kill(target(child), sig) };
+                if watch.is_some() && STOPS.contains(&sig) {
+                    stand_down(sig, restart.take().is_some());
+                    watch = None;
+                }
             }
         }
         let Some(w) = watch.as_mut() else { continue };
@@ -454,6 +458,24 @@ fn wait_and_forward(
             unsafe { libc::kill(target(child), libc::SIGKILL) };
             *kill_at = None;
         }
+    }
+}
+
+/// The signals that ask a container's command to stop: SIGTERM (`docker stop`,
+/// Kubernetes), SIGINT (Ctrl-C) and SIGQUIT (nginx's and others' `STOPSIGNAL`).
+const STOPS: [c_int; 3] = [libc::SIGTERM, libc::SIGINT, libc::SIGQUIT];
+
+/// `--watch` after a stop signal was forwarded: the command is stopping because someone
+/// asked, so a restart pending (the old command was being stopped for new values) is
+/// called off, and later changes start nothing. Otherwise the new command would start
+/// once the old one exits, never having received the stop, and the container would
+/// live on until the runtime's SIGKILL. sesame then exits with the command's status.
+fn stand_down(sig: c_int, restart_was_pending: bool) {
+    let name = Signal::try_from(sig).map_or("a stop signal", Signal::as_str);
+    if restart_was_pending {
+        tracing::info!("{name} during a --watch restart: the command is not started again");
+    } else {
+        tracing::debug!("--watch: {name} forwarded; changes are no longer followed");
     }
 }
 
