@@ -171,16 +171,17 @@ fn load_manifest(settings: &Settings) -> Result<Manifest, Error> {
     }
     // With --user, the manifest decides which files root reads for the user and where
     // root writes: the user must not be able to change it, nor anything on its path.
+    // What is read is the file that was checked (its descriptor), and a manifest the
+    // walk does not find is not looked for again by name: in a sticky directory such as
+    // /tmp the user could create it in between.
     if settings.user.is_some() {
-        match walk::check_unchangeable(&settings.manifest, &walk::Trust::current()) {
-            Ok(()) | Err(walk::WalkError::NotFound) => {}
-            Err(e) => {
-                return Err(Error::Manifest(format!(
-                    "manifest {}: {e}",
-                    crate::shown::path(&settings.manifest)
-                )));
-            }
-        }
+        return match walk::open_unchangeable(&settings.manifest, &walk::Trust::current()) {
+            Ok(file) => Manifest::load_opened(&settings.manifest, file),
+            Err(e) => Err(Error::Manifest(format!(
+                "manifest {}: {e}",
+                crate::shown::path(&settings.manifest)
+            ))),
+        };
     }
     Manifest::load(&settings.manifest)
 }
