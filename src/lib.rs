@@ -226,6 +226,9 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
             .as_deref()
             .map(user_identity)
             .and_then(Result::err);
+        // The launch stops at the secrets (78) before it looks at the user: so does
+        // check's exit code, which says how the launch would end.
+        let secrets_failed = report.errors > 0;
         for (i, problem) in inject::file_problems(&report) {
             report.add_error(i, problem);
         }
@@ -233,7 +236,7 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
         return Ok(match user {
             Some(e) => {
                 tracing::error!("{e}");
-                e.exit_code()
+                if secrets_failed { code } else { e.exit_code() }
             }
             None => code,
         });
