@@ -147,6 +147,37 @@ fn set_disposition(sig: c_int, handler: libc::sighandler_t) {
 // The supervisor.
 // ---------------------------------------------------------------------------------------
 
+/// The signal mask sesame was started with, saved by the first [`block_signals`].
+static INHERITED_MASK: std::sync::OnceLock<SigSet> = std::sync::OnceLock::new();
+
+/// Blocks every signal but the synchronous ones (and SIGPIPE unless `sigpipe`), and
+/// returns the mask sesame was started with (the child gets it back).
+fn block_signals(sigpipe: bool) -> SigSet {
+    let mut blocked = SigSet::all();
+    for s in SYNCHRONOUS {
+        blocked.remove(s);
+    }
+    if !sigpipe {
+        blocked.remove(Signal::SIGPIPE);
+    }
+    let mut old = SigSet::empty();
+    if let Err(e) = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&blocked), Some(&mut old)) {
+        fail_internal(&format!("sigprocmask: {e}"));
+    }
+    *INHERITED_MASK.get_or_init(|| old)
+}
+
+/// Holds the signals sent to sesame as PID 1 from the start, for the supervisor to
+/// forward once the command runs (tini blocks them first thing, too). PID 1 has no
+/// default actions: the kernel drops a signal it has no handler for unless it is
+/// blocked, so a `docker stop` while sesame resolves (a slow Vault or AWS, up to
+/// `remote_timeout`) would be lost and the command started as if nothing had been
+/// asked. SIGPIPE stays unblocked until the supervisor starts: sesame's own write to a
+/// closed stderr raises it, and held it would be forwarded to the command as if sent.
+pub fn hold_signals() {
+    block_signals(false);
+}
+
 /// Whether sesame is PID 1 of its PID namespace (`SESAME_INIT=auto` supervises then).
 pub fn is_pid1() -> bool {
     getpid().as_raw() == 1
@@ -195,19 +226,9 @@ pub fn supervise(cmd: Command, opts: Options, watch: Option<Watch>) -> ! {
     //    sigtimedwait takes them, and signal(7) / kernel/signal.c `sig_ignored`: a
     //    blocked signal is never discarded as ignored, not even for PID 1, which
     //    otherwise drops every signal it has no handler for. That is how an init with
-    //    no handlers still receives SIGTERM.
-    let mut blocked = SigSet::all();
-    for s in SYNCHRONOUS {
-        blocked.remove(s);
-    }
-    let mut inherited_mask = SigSet::empty();
-    if let Err(e) = sigprocmask(
-        SigmaskHow::SIG_SETMASK,
-        Some(&blocked),
-        Some(&mut inherited_mask),
-    ) {
-        fail_internal(&format!("sigprocmask: {e}"));
-    }
+    //    no handlers still receives SIGTERM. (As PID 1 they were held from the start:
+    //    [`hold_signals`].)
+    let inherited_mask = block_signals(true);
 
     // 4. Is there a terminal whose foreground group we are? Only then does the child's
     //    group take it over (a sesame started in the background of a shell must not

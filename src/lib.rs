@@ -116,6 +116,11 @@ pub fn run() -> i32 {
     };
     let quiet = matches!(&cli.action, Some(Action::Check(c)) if c.quiet);
     log::init(settings.log_format, (!quiet).then_some(settings.log_level));
+    // A launch that will supervise as PID 1: signals sent while sesame resolves must
+    // wait for the command, not vanish (`init::hold_signals`).
+    if cli.action.is_none() && settings.init != InitMode::Never && init::is_pid1() {
+        init::hold_signals();
+    }
 
     match main_job(&cli, &settings, env) {
         Ok(code) => code,
