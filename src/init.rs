@@ -150,15 +150,12 @@ fn set_disposition(sig: c_int, handler: libc::sighandler_t) {
 /// The signal mask sesame was started with, saved by the first [`block_signals`].
 static INHERITED_MASK: std::sync::OnceLock<SigSet> = std::sync::OnceLock::new();
 
-/// Blocks every signal but the synchronous ones (and SIGPIPE unless `sigpipe`), and
-/// returns the mask sesame was started with (the child gets it back).
-fn block_signals(sigpipe: bool) -> SigSet {
+/// Blocks every signal but the synchronous ones, and returns the mask sesame was
+/// started with (the child gets it back).
+fn block_signals() -> SigSet {
     let mut blocked = SigSet::all();
     for s in SYNCHRONOUS {
         blocked.remove(s);
-    }
-    if !sigpipe {
-        blocked.remove(Signal::SIGPIPE);
     }
     let mut old = SigSet::empty();
     if let Err(e) = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&blocked), Some(&mut old)) {
@@ -172,10 +169,9 @@ fn block_signals(sigpipe: bool) -> SigSet {
 /// default actions: the kernel drops a signal it has no handler for unless it is
 /// blocked, so a `docker stop` while sesame resolves (a slow Vault or AWS, up to
 /// `remote_timeout`) would be lost and the command started as if nothing had been
-/// asked. SIGPIPE stays unblocked until the supervisor starts: sesame's own write to a
-/// closed stderr raises it, and held it would be forwarded to the command as if sent.
+/// asked.
 pub fn hold_signals() {
-    block_signals(false);
+    block_signals();
 }
 
 /// Whether sesame is PID 1 of its PID namespace (`SESAME_INIT=auto` supervises then).
@@ -228,7 +224,7 @@ pub fn supervise(cmd: Command, opts: Options, watch: Option<Watch>) -> ! {
     //    otherwise drops every signal it has no handler for. That is how an init with
     //    no handlers still receives SIGTERM. (As PID 1 they were held from the start:
     //    [`hold_signals`].)
-    let inherited_mask = block_signals(true);
+    let inherited_mask = block_signals();
 
     // 4. Is there a terminal whose foreground group we are? Only then does the child's
     //    group take it over (a sesame started in the background of a shell must not
@@ -443,6 +439,11 @@ fn wait_and_forward(
                 }
             }
             libc::SIGTTIN | libc::SIGTTOU => {}
+            // Raised by sesame itself, not sent to it: the kernel's SIGPIPE for a log
+            // line written to a stderr nobody reads (the write fails with EPIPE, which
+            // is all sesame needs). Forwarded, it would kill a command that never wrote
+            // to that pipe.
+            _ if raised_by_self(&info) => {}
             sig => {
                 unsafe { libc::kill(target(child), sig) };
                 if watch.is_some() && STOPS.contains(&sig) {
@@ -498,6 +499,14 @@ fn stand_down(sig: c_int, restart_was_pending: bool) {
     } else {
         tracing::debug!("--watch: {name} forwarded; changes are no longer followed");
     }
+}
+
+/// Whether the signal `info` describes came from sesame's own process: sent by the
+/// kernel on sesame's behalf (`send_sig` in `pipe_write` reports `SI_USER` from the
+/// writer). Another process cannot claim sesame's pid: the kernel fills it in.
+fn raised_by_self(info: &libc::siginfo_t) -> bool {
+    // SAFETY: for SI_USER the union holds the sender's pid and uid (`_kill`).
+    info.si_code == libc::SI_USER && unsafe { info.si_pid() } == getpid().as_raw()
 }
 
 fn duration_to_timespec(d: Duration) -> libc::timespec {

@@ -317,3 +317,42 @@ fn a_stop_signal_during_a_restart_calls_it_off_and_sesame_exits() {
     r.code(0)
         .stderr_has("SIGTERM during a --watch restart: the command is not started again");
 }
+
+/// sesame's own log line written to a stderr nobody reads raises SIGPIPE in sesame;
+/// the supervisor, which takes every blocked signal, forwarded it to the command as if
+/// someone had sent it, and a command with SIGPIPE's default action died of it (141)
+/// when `--watch` logged a change. A signal sesame raised itself is not forwarded.
+#[test]
+fn a_sigpipe_from_sesames_own_log_line_is_not_forwarded_to_the_command() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    let mut c = case("version: 1\non_change: signal\nsecrets:\n  TOKEN:\n    min_length: 12\n");
+    let p = c.secret_file("TOKEN", "pipe-first-value\n");
+    let (read, write) = nix::unistd::pipe().unwrap();
+    drop(read);
+    let mut child = Command::new(common::sesame_bin())
+        .args(["-m", c.manifest_path().to_str().unwrap()])
+        .args(["-d", c.secrets_dir().to_str().unwrap()])
+        .args(["--init", "--watch", "--", "sh", "-c", &child_script(false)])
+        .current_dir(c.path())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(write))
+        .spawn()
+        .unwrap();
+    wait_starts(&c, 1);
+    rename_over(&p, "pipe-second-value\n");
+    // The debounce window is one second; the reload logs, then sends SIGHUP.
+    std::thread::sleep(Duration::from_millis(2500));
+    let alive = child.try_wait().unwrap().is_none();
+    assert_eq!(lines(&c, "hups"), 1, "the command got the change's SIGHUP");
+    send_signal(child.id() as i32, libc_sigterm());
+    let status = child.wait().unwrap();
+    assert!(
+        alive,
+        "sesame and its command still run after the change: {status:?}"
+    );
+    assert_eq!((status.code(), status.signal()), (Some(0), None));
+}
