@@ -497,7 +497,9 @@ fn stand_down(sig: c_int, restart_was_pending: bool) {
     if restart_was_pending {
         tracing::info!("{name} during a --watch restart: the command is not started again");
     } else {
-        tracing::debug!("--watch: {name} forwarded; changes are no longer followed");
+        // Info, not debug: a command that outlives it (a JVM's SIGQUIT thread dump) no
+        // longer follows rotation, and the operator should be able to see why.
+        tracing::info!("--watch: {name} forwarded; changes are no longer followed");
     }
 }
 
