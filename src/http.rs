@@ -4,6 +4,7 @@
 //! with jittered exponential backoff. Each source decides what to send, what is worth
 //! retrying, and how a failure is named (never with a value or a credential).
 
+use crate::walk::{Confined, Trust};
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
@@ -36,8 +37,10 @@ pub struct Http {
 
 /// Which certificates a server must be signed by.
 pub enum Certificates {
-    /// The system's CA bundle, or the bundled Mozilla roots.
-    System,
+    /// The system's CA bundle, or the bundled Mozilla roots. With a trust (reading as
+    /// root for a `--user`), the bundle's path is walked by [`crate::walk`]'s rules: a
+    /// bundle the user could rewrite would let them choose whom sesame believes.
+    System(Option<Trust>),
     /// Exactly these (`VAULT_CACERT`, `VAULT_CAPATH`).
     Only(Vec<ureq::tls::Certificate<'static>>),
     /// No verification at all (`VAULT_SKIP_VERIFY`, when the manifest allows it).
@@ -45,15 +48,16 @@ pub enum Certificates {
 }
 
 impl Http {
-    /// A client that trusts the system's roots.
-    pub fn new(timeout: Duration) -> Self {
-        Self::with_trust(timeout, Certificates::System)
+    /// A client that trusts the system's roots (read under `trust`, as
+    /// [`Certificates::System`] says).
+    pub fn new(timeout: Duration, trust: Option<Trust>) -> Self {
+        Self::with_trust(timeout, Certificates::System(trust))
     }
 
     pub fn with_trust(timeout: Duration, trust: Certificates) -> Self {
         let tls = ureq::tls::TlsConfig::builder();
         let tls = match trust {
-            Certificates::System => tls.root_certs(root_certs()),
+            Certificates::System(trust) => tls.root_certs(root_certs(trust)),
             Certificates::Only(certs) => {
                 tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
             }
@@ -198,8 +202,11 @@ pub fn pem_certificates(pem: &[u8]) -> Vec<ureq::tls::Certificate<'static>> {
 }
 
 /// The system's CA bundle when there is one (`SSL_CERT_FILE`, or the usual paths),
-/// Mozilla's roots bundled in the binary otherwise (`FROM scratch` images).
-fn root_certs() -> ureq::tls::RootCerts {
+/// Mozilla's roots bundled in the binary otherwise (`FROM scratch` images). With
+/// `trust`, a bundle reached through what someone else could change is skipped, and
+/// said so.
+fn root_certs(trust: Option<Trust>) -> ureq::tls::RootCerts {
+    let confined = trust.map(Confined::new);
     let candidates = std::env::var_os("SSL_CERT_FILE")
         .map(std::path::PathBuf::from)
         .into_iter()
@@ -214,8 +221,13 @@ fn root_certs() -> ureq::tls::RootCerts {
             .map(std::path::PathBuf::from),
         );
     for path in candidates {
-        let Ok((pem, _)) = crate::read::read_capped(&path, 8 << 20) else {
-            continue;
+        let pem = match crate::read::read_capped_open(&path, 8 << 20, confined.as_ref()) {
+            Ok((pem, _, _)) => pem,
+            Err(e @ crate::read::ReadError::Untrusted(_)) => {
+                tracing::warn!("http: CA bundle {} skipped: {e}", crate::shown::path(&path));
+                continue;
+            }
+            Err(_) => continue,
         };
         let certs = pem_certificates(&pem);
         if !certs.is_empty() {

@@ -147,6 +147,33 @@ fn set_disposition(sig: c_int, handler: libc::sighandler_t) {
 // The supervisor.
 // ---------------------------------------------------------------------------------------
 
+/// The signal mask sesame was started with, saved by the first [`block_signals`].
+static INHERITED_MASK: std::sync::OnceLock<SigSet> = std::sync::OnceLock::new();
+
+/// Blocks every signal but the synchronous ones, and returns the mask sesame was
+/// started with (the child gets it back).
+fn block_signals() -> SigSet {
+    let mut blocked = SigSet::all();
+    for s in SYNCHRONOUS {
+        blocked.remove(s);
+    }
+    let mut old = SigSet::empty();
+    if let Err(e) = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&blocked), Some(&mut old)) {
+        fail_internal(&format!("sigprocmask: {e}"));
+    }
+    *INHERITED_MASK.get_or_init(|| old)
+}
+
+/// Holds the signals sent to sesame as PID 1 from the start, for the supervisor to
+/// forward once the command runs (tini blocks them first thing, too). PID 1 has no
+/// default actions: the kernel drops a signal it has no handler for unless it is
+/// blocked, so a `docker stop` while sesame resolves (a slow Vault or AWS, up to
+/// `remote_timeout`) would be lost and the command started as if nothing had been
+/// asked.
+pub fn hold_signals() {
+    block_signals();
+}
+
 /// Whether sesame is PID 1 of its PID namespace (`SESAME_INIT=auto` supervises then).
 pub fn is_pid1() -> bool {
     getpid().as_raw() == 1
@@ -195,19 +222,9 @@ pub fn supervise(cmd: Command, opts: Options, watch: Option<Watch>) -> ! {
     //    sigtimedwait takes them, and signal(7) / kernel/signal.c `sig_ignored`: a
     //    blocked signal is never discarded as ignored, not even for PID 1, which
     //    otherwise drops every signal it has no handler for. That is how an init with
-    //    no handlers still receives SIGTERM.
-    let mut blocked = SigSet::all();
-    for s in SYNCHRONOUS {
-        blocked.remove(s);
-    }
-    let mut inherited_mask = SigSet::empty();
-    if let Err(e) = sigprocmask(
-        SigmaskHow::SIG_SETMASK,
-        Some(&blocked),
-        Some(&mut inherited_mask),
-    ) {
-        fail_internal(&format!("sigprocmask: {e}"));
-    }
+    //    no handlers still receives SIGTERM. (As PID 1 they were held from the start:
+    //    [`hold_signals`].)
+    let inherited_mask = block_signals();
 
     // 4. Is there a terminal whose foreground group we are? Only then does the child's
     //    group take it over (a sesame started in the background of a shell must not
@@ -422,8 +439,17 @@ fn wait_and_forward(
                 }
             }
             libc::SIGTTIN | libc::SIGTTOU => {}
+            // Raised by sesame itself, not sent to it: the kernel's SIGPIPE for a log
+            // line written to a stderr nobody reads (the write fails with EPIPE, which
+            // is all sesame needs). Forwarded, it would kill a command that never wrote
+            // to that pipe.
+            _ if raised_by_self(&info) => {}
             sig => {
                 unsafe { libc::kill(target(child), sig) };
+                if watch.is_some() && STOPS.contains(&sig) {
+                    stand_down(sig, restart.take().is_some());
+                    watch = None;
+                }
             }
         }
         let Some(w) = watch.as_mut() else { continue };
@@ -455,6 +481,34 @@ fn wait_and_forward(
             *kill_at = None;
         }
     }
+}
+
+/// The signals that ask a container's command to stop: SIGTERM (`docker stop`,
+/// Kubernetes), SIGINT (Ctrl-C) and SIGQUIT (nginx's and others' `STOPSIGNAL`).
+const STOPS: [c_int; 3] = [libc::SIGTERM, libc::SIGINT, libc::SIGQUIT];
+
+/// `--watch` after a stop signal was forwarded: the command is stopping because someone
+/// asked, so a restart pending (the old command was being stopped for new values) is
+/// called off, and later changes start nothing. Otherwise the new command would start
+/// once the old one exits, never having received the stop, and the container would
+/// live on until the runtime's SIGKILL. sesame then exits with the command's status.
+fn stand_down(sig: c_int, restart_was_pending: bool) {
+    let name = Signal::try_from(sig).map_or("a stop signal", Signal::as_str);
+    if restart_was_pending {
+        tracing::info!("{name} during a --watch restart: the command is not started again");
+    } else {
+        // Info, not debug: a command that outlives it (a JVM's SIGQUIT thread dump) no
+        // longer follows rotation, and the operator should be able to see why.
+        tracing::info!("--watch: {name} forwarded; changes are no longer followed");
+    }
+}
+
+/// Whether the signal `info` describes came from sesame's own process: sent by the
+/// kernel on sesame's behalf (`send_sig` in `pipe_write` reports `SI_USER` from the
+/// writer). Another process cannot claim sesame's pid: the kernel fills it in.
+fn raised_by_self(info: &libc::siginfo_t) -> bool {
+    // SAFETY: for SI_USER the union holds the sender's pid and uid (`_kill`).
+    info.si_code == libc::SI_USER && unsafe { info.si_pid() } == getpid().as_raw()
 }
 
 fn duration_to_timespec(d: Duration) -> libc::timespec {

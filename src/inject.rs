@@ -308,12 +308,17 @@ fn replaceable(dir: &walk::Dir, name: &OsStr) -> Result<(), String> {
     }
 }
 
+/// Why an `inject.file` cannot be written when a component of its directory is a file.
+const NOT_A_DIRECTORY: &str = "a directory on the way is not a directory";
+
 /// [`stage`]'s checks without writing: the directories that exist are walked; where
 /// one is missing, the deepest existing one must be one sesame may create in, and
 /// writable.
 fn probe(path: &Path, trust: &Trust) -> Result<(), String> {
     let (dir, name) = split(path)?;
     let mut existing = dir;
+    // The component below `existing` that the walk did not find as a directory.
+    let mut below: Option<&OsStr> = None;
     loop {
         match walk::open_dir(existing, trust, Missing::NotFound) {
             Ok((d, _)) => {
@@ -322,6 +327,15 @@ fn probe(path: &Path, trust: &Trust) -> Result<(), String> {
                     replaceable(&d, name)?;
                 } else if let Guard::Open(why) = &d.guard {
                     return Err(format!("{} {why}", crate::shown::path(&d.path)));
+                }
+                // Not found may mean a file where a directory must be made
+                // (`/etc/hostname/x`): the launch cannot go through it, so neither may
+                // the check.
+                if let Some(next) = below
+                    && let Ok(st) = fstatat(&d.fd, next, AtFlags::AT_SYMLINK_NOFOLLOW)
+                    && !matches!(st.st_mode & libc::S_IFMT, libc::S_IFDIR | libc::S_IFLNK)
+                {
+                    return Err(NOT_A_DIRECTORY.to_owned());
                 }
                 return match faccessat(&d.fd, ".", AccessFlags::W_OK, AtFlags::empty()) {
                     Ok(()) => Ok(()),
@@ -333,7 +347,10 @@ fn probe(path: &Path, trust: &Trust) -> Result<(), String> {
                 };
             }
             Err(WalkError::NotFound) => match existing.parent() {
-                Some(up) => existing = up,
+                Some(up) => {
+                    below = existing.file_name();
+                    existing = up;
+                }
                 None => return Err("no such directory".into()),
             },
             Err(e) => return Err(e.to_string()),
@@ -385,7 +402,7 @@ fn stage(
     let (dir, name) = split(path)?;
     let (dir, created) =
         walk::open_dir(dir, trust, Missing::Create(dir_mode)).map_err(|e| match e {
-            WalkError::NotFound => "a directory on the way is not a directory".to_owned(),
+            WalkError::NotFound => NOT_A_DIRECTORY.to_owned(),
             e => e.to_string(),
         })?;
     let mut staged = Staged {

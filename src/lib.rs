@@ -116,6 +116,11 @@ pub fn run() -> i32 {
     };
     let quiet = matches!(&cli.action, Some(Action::Check(c)) if c.quiet);
     log::init(settings.log_format, (!quiet).then_some(settings.log_level));
+    // A launch that will supervise as PID 1: signals sent while sesame resolves must
+    // wait for the command, not vanish (`init::hold_signals`).
+    if cli.action.is_none() && settings.init != InitMode::Never && init::is_pid1() {
+        init::hold_signals();
+    }
 
     match main_job(&cli, &settings, env) {
         Ok(code) => code,
@@ -171,16 +176,17 @@ fn load_manifest(settings: &Settings) -> Result<Manifest, Error> {
     }
     // With --user, the manifest decides which files root reads for the user and where
     // root writes: the user must not be able to change it, nor anything on its path.
+    // What is read is the file that was checked (its descriptor), and a manifest the
+    // walk does not find is not looked for again by name: in a sticky directory such as
+    // /tmp the user could create it in between.
     if settings.user.is_some() {
-        match walk::check_unchangeable(&settings.manifest, &walk::Trust::current()) {
-            Ok(()) | Err(walk::WalkError::NotFound) => {}
-            Err(e) => {
-                return Err(Error::Manifest(format!(
-                    "manifest {}: {e}",
-                    crate::shown::path(&settings.manifest)
-                )));
-            }
-        }
+        return match walk::open_unchangeable(&settings.manifest, &walk::Trust::current()) {
+            Ok(file) => Manifest::load_opened(&settings.manifest, file),
+            Err(e) => Err(Error::Manifest(format!(
+                "manifest {}: {e}",
+                crate::shown::path(&settings.manifest)
+            ))),
+        };
     }
     Manifest::load(&settings.manifest)
 }
@@ -225,6 +231,9 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
             .as_deref()
             .map(user_identity)
             .and_then(Result::err);
+        // The launch stops at the secrets (78) before it looks at the user: so does
+        // check's exit code, which says how the launch would end.
+        let secrets_failed = report.errors > 0;
         for (i, problem) in inject::file_problems(&report) {
             report.add_error(i, problem);
         }
@@ -232,7 +241,7 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
         return Ok(match user {
             Some(e) => {
                 tracing::error!("{e}");
-                e.exit_code()
+                if secrets_failed { code } else { e.exit_code() }
             }
             None => code,
         });

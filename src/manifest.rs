@@ -567,8 +567,24 @@ impl Default for Manifest {
 impl Manifest {
     /// Reads and checks the manifest at `path`.
     pub fn load(path: &Path) -> Result<Self, Error> {
+        Self::load_read(path, read_capped(path, MAX_MANIFEST_SIZE).map(|(b, _)| b))
+    }
+
+    /// Reads and checks the manifest from `file`, already opened (and checked) from
+    /// `path`, which is only used in messages.
+    pub fn load_opened(path: &Path, file: std::fs::File) -> Result<Self, Error> {
+        Self::load_read(
+            path,
+            crate::read::read_opened(file, MAX_MANIFEST_SIZE).map(|(b, _, _)| b),
+        )
+    }
+
+    fn load_read(
+        path: &Path,
+        read: Result<zeroize::Zeroizing<Vec<u8>>, ReadError>,
+    ) -> Result<Self, Error> {
         let shown = crate::shown::path(path);
-        let (bytes, _) = read_capped(path, MAX_MANIFEST_SIZE).map_err(|e| match e {
+        let bytes = read.map_err(|e| match e {
             ReadError::NotFound => Error::Manifest(format!("manifest {shown}: no such file")),
             e => Error::Manifest(format!("manifest {shown}: {e}")),
         })?;

@@ -102,7 +102,7 @@ pub fn read_capped_open(
 ) -> Result<(Zeroizing<Vec<u8>>, Metadata, File), ReadError> {
     // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
     // O_NOCTTY: a terminal device must not become sesame's controlling terminal.
-    let mut file = match confined {
+    let file = match confined {
         None => std::fs::OpenOptions::new()
             .read(true)
             .custom_flags(libc_flags())
@@ -115,6 +115,16 @@ pub fn read_capped_open(
             e @ WalkError::Untrusted { .. } => ReadError::Untrusted(e.to_string()),
         })?,
     };
+    read_opened(file, max)
+}
+
+/// The rest of [`read_capped_open`], for a file the caller opened (and checked) itself:
+/// reading that same descriptor, never the path again, is what keeps the check true of
+/// what is read.
+pub fn read_opened(
+    mut file: File,
+    max: u64,
+) -> Result<(Zeroizing<Vec<u8>>, Metadata, File), ReadError> {
     let meta = file.metadata().map_err(ReadError::Io)?;
     if !meta.file_type().is_file() {
         return Err(ReadError::NotRegular(kind(&meta)));

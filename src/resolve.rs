@@ -314,7 +314,8 @@ fn fetch_aws(locations: &[&AwsLocation], ctx: &Context) -> Vec<Fetched> {
     if locations.is_empty() {
         return Vec::new();
     }
-    crate::aws::fetch_all(locations, ctx.env, ctx.remote_timeout)
+    let trust = ctx.confined.as_ref().map(|c| c.trust());
+    crate::aws::fetch_all(locations, ctx.env, ctx.remote_timeout, trust)
 }
 
 /// Fetches every Vault location at once (feature `vault`).

@@ -190,11 +190,14 @@ pub fn open_file(path: &Path, trust: &Trust) -> Result<File, WalkError> {
     Walk::start(path, trust)?.open_file()
 }
 
-/// Checks that the file `path` is reached by the rules of the module and that only a
-/// trusted owner can change it (owned by one, not writable by group or others). For
-/// what decides what root does, such as the manifest under `--user`: whoever can
-/// rewrite it chooses the files root reads and writes.
-pub fn check_unchangeable(path: &Path, trust: &Trust) -> Result<(), WalkError> {
+/// Opens the file `path` for reading (as [`open_file`]) when it is reached by the rules
+/// of the module and only a trusted owner can change it (owned by one, not writable by
+/// group or others). For what decides what root does, such as the manifest under
+/// `--user`: whoever can rewrite it chooses the files root reads and writes. The caller
+/// reads the descriptor returned, not the path again: a name checked and then opened
+/// anew could meanwhile be another file (one that did not exist at the check, made in
+/// a sticky directory such as `/tmp`).
+pub fn open_unchangeable(path: &Path, trust: &Trust) -> Result<File, WalkError> {
     let file = open_file(path, trust)?;
     let st = fstat(&file).map_err(|errno| WalkError::Os {
         path: path.to_path_buf(),
@@ -206,7 +209,7 @@ pub fn check_unchangeable(path: &Path, trust: &Trust) -> Result<(), WalkError> {
     } else if mode & 0o022 != 0 {
         format!("can be written by its group or others (mode {mode:04o})")
     } else {
-        return Ok(());
+        return Ok(file);
     };
     Err(WalkError::Untrusted {
         path: path.to_path_buf(),

@@ -665,3 +665,43 @@ fn imds_v2_credentials_from_a_local_endpoint() {
     );
     assert!(values_seen_by_child(&c, &["V"])[0] == value);
 }
+
+/// Root reading for a `--user` walks the files the AWS source reads as it walks secret
+/// files: a web identity token and a CA bundle (`SSL_CERT_FILE`) in a directory the
+/// user owns are refused, not read (the user could link them to a root-only file, or
+/// choose whom sesame trusts). Before, both were opened by name. No AWS is needed:
+/// the token is refused before any request.
+#[test]
+fn with_user_token_and_ca_files_in_a_users_directory_are_refused() {
+    if !common::is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let mut c = Case::new();
+    let theirs = c.path().join("nobodys");
+    std::fs::create_dir(&theirs).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJub2JvZHkifQ.bm9ib2R5cy10b2tlbi1wbGFudGVk";
+    let token = theirs.join("token");
+    std::fs::write(&token, jwt).unwrap();
+    let bundle = theirs.join("ca.pem");
+    std::fs::write(&bundle, "not a bundle\n").unwrap();
+    for p in [&token, &bundle] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    c.plant(jwt);
+    c.env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/app")
+        .env("AWS_WEB_IDENTITY_TOKEN_FILE", &token)
+        .env("SSL_CERT_FILE", &bundle);
+    c.manifest("version: 1\nsecrets:\n  A: {aws_ssm: {name: /x}}\n");
+    c.run(&["--user", "nobody", "--", "true"])
+        .code(78)
+        .stderr_has("AWS_WEB_IDENTITY_TOKEN_FILE ")
+        .stderr_has("nobodys is owned by uid 65534")
+        .stderr_has("http: CA bundle ")
+        .stderr_lacks("127.0.0.1:9");
+}

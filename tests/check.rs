@@ -253,3 +253,27 @@ fn a_log_line_that_cannot_be_written_does_not_stop_sesame() {
         .code(7);
     }
 }
+
+/// `check` exits as the launch would, and refuses what the launch refuses. Before, an
+/// `inject.file` below a regular file (`.../not-a-dir/x`) passed `check` (the probe went
+/// up to the directory that exists) and failed the launch with 78; and a missing
+/// secret with a refused `--user` was 77 in `check` but 78 in the launch, which stops
+/// at the secrets before it looks at the user.
+#[test]
+fn check_and_launch_agree_on_an_inject_file_below_a_file_and_on_errors_with_a_bad_user() {
+    let mut c = Case::new();
+    let file = c.file("not-a-dir", b"x");
+    c.manifest(&format!(
+        "version: 1\nsecrets:\n  TOKEN:\n    inject: {{file: {}}}\n",
+        file.join("sub/token").display()
+    ));
+    c.secret_file("TOKEN", "token-value-Qm3x9\n");
+    let problem = "a directory on the way is not a directory";
+    c.run(&["check"]).code(78).stdout_has(problem);
+    c.run(&["--", "true"]).code(78).stderr_has(problem);
+
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  ABSENT_ONE: {}\n");
+    c.run(&["--user", "ghost-user-x", "check"]).code(78);
+    c.run(&["--user", "ghost-user-x", "--", "true"]).code(78);
+}

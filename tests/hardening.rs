@@ -662,3 +662,67 @@ fn with_user_a_manifest_the_user_could_change_is_refused() {
     chmod(&c.manifest_path(), 0o666);
     c.run(&["--", "true"]).code(0);
 }
+
+/// The manifest is read from the file the walk checked, not looked up again by name.
+/// Before, a manifest missing from a sticky directory (`/tmp`) passed the check (nothing
+/// to refuse) and was then opened by name: `nobody`, creating it in between, chose what
+/// root read and wrote (about one run in ten won this race).
+#[test]
+fn with_user_a_manifest_made_by_the_user_during_the_check_is_never_read() {
+    if !root_or_skip() {
+        return;
+    }
+    let c = Case::new();
+    let sticky = c.path().join("sticky");
+    std::fs::create_dir(&sticky).unwrap();
+    chmod(&sticky, 0o1777);
+    let manifest = sticky.join("m.yaml");
+    // nobody's manifest, created and removed as fast as nobody can.
+    let racer = format!(
+        "import os\n\
+         while True:\n\
+         \x20   try:\n\
+         \x20       fd = os.open({manifest:?}, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)\n\
+         \x20       os.write(fd, b'version: 1\\nsecrets:\\n  A: {{required: false}}\\n')\n\
+         \x20       os.close(fd)\n\
+         \x20   except FileExistsError:\n\
+         \x20       pass\n\
+         \x20   try:\n\
+         \x20       os.unlink({manifest:?})\n\
+         \x20   except FileNotFoundError:\n\
+         \x20       pass\n"
+    );
+    // The system's python3: one under /root (pyenv) is not nobody's to run.
+    let mut attacker = Command::new("setpriv")
+        .args(["--reuid", "65534", "--regid", "65534", "--clear-groups"])
+        .args(["python3", "-c", &racer])
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .spawn()
+        .expect("setpriv python3");
+    let m = manifest.to_str().unwrap();
+    let mut codes = std::collections::BTreeMap::new();
+    for _ in 0..300 {
+        let r = c.run_raw(&[
+            "-m".into(),
+            m.into(),
+            "-d".into(),
+            c.secrets_dir().into(),
+            "--user".into(),
+            "nobody".into(),
+            "--".into(),
+            "true".into(),
+        ]);
+        *codes.entry(r.code).or_insert(0) += 1;
+    }
+    assert!(
+        attacker.try_wait().unwrap().is_none(),
+        "the attacker ran all along"
+    );
+    let _ = attacker.kill();
+    let _ = attacker.wait();
+    assert_eq!(
+        codes.keys().copied().collect::<Vec<_>>(),
+        [Some(78)],
+        "every run refuses (78), none runs the command with nobody's manifest: {codes:?}"
+    );
+}

@@ -800,3 +800,45 @@ fn the_supervisor_keeps_no_default_value_nor_the_manifest_text_once_the_child_ru
     send_signal(sesame, sig::TERM);
     c.finish(running).code(143);
 }
+
+/// As PID 1 the kernel drops every signal sesame has no handler for, and none is
+/// blocked until the child is spawned: a `docker stop` while sesame was still resolving
+/// (a large manifest here; a slow Vault or AWS in life, up to `remote_timeout`) was
+/// lost, and the command started and ran as if nothing had been asked (exit 5 here).
+/// Now signals are held from the start, as tini holds them, and the command receives the
+/// SIGTERM.
+#[test]
+fn a_sigterm_to_pid_1_before_the_command_starts_reaches_the_command() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut c = Case::new();
+    let mut manifest = String::from("version: 1\nsecrets:\n");
+    for i in 0..100_000 {
+        manifest.push_str(&format!("  S{i}: {{required: false}}\n"));
+    }
+    c.manifest(&manifest);
+    c.wrapper(&PID1).timeout(Duration::from_secs(60));
+    let running = c.spawn(&[
+        "--log-level",
+        "error",
+        "--",
+        "sh",
+        "-c",
+        "trap 'exit 7' TERM; i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; exit 5",
+    ]);
+    let sesame = namespace_init(running.pid());
+    send_signal(sesame, sig::TERM);
+    assert!(
+        common::children_of(sesame).is_empty(),
+        "the signal must arrive while sesame is still resolving (no command yet)"
+    );
+    // The command gets it as soon as it starts: usually before its trap is set (143),
+    // else through the trap (7); never not at all (5, its own end).
+    let r = c.finish(running);
+    assert!(
+        matches!(r.code, Some(143 | 7)),
+        "the command received the SIGTERM: {:?}",
+        r.code
+    );
+}

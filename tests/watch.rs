@@ -279,3 +279,80 @@ fn with_user_a_root_only_secret_rotates_into_an_unprivileged_command() {
     );
     stop(&c, running).code(0);
 }
+
+/// `docker stop` (SIGTERM to sesame) while a `--watch` restart is stopping the old
+/// command: the stop request is forwarded to it and the restart is called off, so
+/// sesame exits with the old command's status. Before, the signal went to the command
+/// that was stopping anyway and a new one started, which never heard of the stop (the
+/// container lived on until the runtime's SIGKILL). The same after the restart window:
+/// a change while the command drains after a stop starts nothing.
+#[test]
+fn a_stop_signal_during_a_restart_calls_it_off_and_sesame_exits() {
+    let mut c = case("version: 1\nrestart_grace: 20s\nsecrets:\n  TOKEN:\n    min_length: 12\n");
+    let p = c.secret_file("TOKEN", "stopping-first-value\n");
+    c.plant("stopping-second-value")
+        .plant("stopping-third-value");
+    // Takes 1.5 s to stop on SIGTERM, as a server draining its connections does; each
+    // SIGTERM is recorded in `terms`.
+    let script = "echo \"$$ $TOKEN\" >> starts; \
+                  trap 'echo term >> terms; sleep 1.5; exit 0' TERM; \
+                  while :; do sleep 0.05; done";
+    let running = c.spawn(&["--init", "--watch", "--", "sh", "-c", script]);
+    wait_starts(&c, 1);
+    rename_over(&p, "stopping-second-value\n");
+    // The restart has begun: the command got its SIGTERM and is stopping.
+    poll(Duration::from_secs(15), "the restart's SIGTERM", || {
+        (lines(&c, "terms") >= 1).then_some(())
+    });
+    let stop_at = Instant::now();
+    send_signal(running.pid(), libc_sigterm());
+    // A change while the old command drains must not start a new one either.
+    rename_over(&p, "stopping-third-value\n");
+    let r = c.finish(running);
+    assert!(
+        stop_at.elapsed() < Duration::from_secs(10),
+        "sesame exits once the old command has stopped, not after restart_grace"
+    );
+    assert_eq!(starts(&c).len(), 1, "no new command after the stop signal");
+    r.code(0)
+        .stderr_has("SIGTERM during a --watch restart: the command is not started again");
+}
+
+/// sesame's own log line written to a stderr nobody reads raises SIGPIPE in sesame;
+/// the supervisor, which takes every blocked signal, forwarded it to the command as if
+/// someone had sent it, and a command with SIGPIPE's default action died of it (141)
+/// when `--watch` logged a change. A signal sesame raised itself is not forwarded.
+#[test]
+fn a_sigpipe_from_sesames_own_log_line_is_not_forwarded_to_the_command() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    let mut c = case("version: 1\non_change: signal\nsecrets:\n  TOKEN:\n    min_length: 12\n");
+    let p = c.secret_file("TOKEN", "pipe-first-value\n");
+    let (read, write) = nix::unistd::pipe().unwrap();
+    drop(read);
+    let mut child = Command::new(common::sesame_bin())
+        .args(["-m", c.manifest_path().to_str().unwrap()])
+        .args(["-d", c.secrets_dir().to_str().unwrap()])
+        .args(["--init", "--watch", "--", "sh", "-c", &child_script(false)])
+        .current_dir(c.path())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(write))
+        .spawn()
+        .unwrap();
+    wait_starts(&c, 1);
+    rename_over(&p, "pipe-second-value\n");
+    // The debounce window is one second; the reload logs, then sends SIGHUP.
+    std::thread::sleep(Duration::from_millis(2500));
+    let alive = child.try_wait().unwrap().is_none();
+    assert_eq!(lines(&c, "hups"), 1, "the command got the change's SIGHUP");
+    send_signal(child.id() as i32, libc_sigterm());
+    let status = child.wait().unwrap();
+    assert!(
+        alive,
+        "sesame and its command still run after the change: {status:?}"
+    );
+    assert_eq!((status.code(), status.signal()), (Some(0), None));
+}

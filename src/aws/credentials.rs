@@ -6,6 +6,7 @@
 use super::{Http, Service};
 use crate::env::Environment;
 use crate::secret::Secret;
+use crate::walk::Confined;
 use serde::Deserialize;
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -24,18 +25,20 @@ impl fmt::Debug for Credentials {
 
 /// The first provider of the chain that is configured, and its name (for debug logs).
 /// A provider that is configured but fails stops the chain: its error is the answer.
+/// Token files are read under `confined` when given (root reading for a `--user`).
 pub fn from_chain(
     env: &Environment,
     http: &Http,
     region: &str,
+    confined: Option<&Confined>,
 ) -> Result<(Credentials, &'static str), String> {
     if let Some(c) = from_environment(env)? {
         return Ok((c, "environment"));
     }
-    if let Some(c) = web_identity(env, http, region)? {
+    if let Some(c) = web_identity(env, http, region, confined)? {
         return Ok((c, "web identity"));
     }
-    if let Some(c) = container(env, http)? {
+    if let Some(c) = container(env, http, confined)? {
         return Ok((c, "container"));
     }
     match imds(env, http) {
@@ -81,10 +84,12 @@ fn from_environment(env: &Environment) -> Result<Option<Credentials>, String> {
     }
 }
 
-/// Reads a small token file (capped, without blocking on FIFOs), trimmed.
-fn read_token(path: &str, what: &str) -> Result<Secret, String> {
-    let (bytes, _) = crate::read::read_capped(std::path::Path::new(path), 64 << 10)
-        .map_err(|e| format!("{what} {}: {e}", crate::shown::path(path)))?;
+/// Reads a small token file (capped, without blocking on FIFOs, walked under
+/// `confined` as secret files are), trimmed.
+fn read_token(path: &str, what: &str, confined: Option<&Confined>) -> Result<Secret, String> {
+    let (bytes, _, _) =
+        crate::read::read_capped_open(std::path::Path::new(path), 64 << 10, confined)
+            .map_err(|e| format!("{what} {}: {e}", crate::shown::path(path)))?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| format!("{what} {}: not valid UTF-8", crate::shown::path(path)))?;
     Ok(Secret::new(text.trim().to_owned()))
@@ -96,6 +101,7 @@ fn web_identity(
     env: &Environment,
     http: &Http,
     region: &str,
+    confined: Option<&Confined>,
 ) -> Result<Option<Credentials>, String> {
     let (Some(file), Some(role)) = (
         var(env, "AWS_WEB_IDENTITY_TOKEN_FILE"),
@@ -103,7 +109,7 @@ fn web_identity(
     ) else {
         return Ok(None);
     };
-    let token = read_token(&file, "AWS_WEB_IDENTITY_TOKEN_FILE")?;
+    let token = read_token(&file, "AWS_WEB_IDENTITY_TOKEN_FILE", confined)?;
     let session = var(env, "AWS_ROLE_SESSION_NAME").unwrap_or_else(|| {
         let t = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -197,7 +203,11 @@ fn allowed_http_host(url: &str) -> bool {
 
 /// `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` (ECS) or `_FULL_URI` (EKS Pod Identity),
 /// with `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` or `_TOKEN`.
-fn container(env: &Environment, http: &Http) -> Result<Option<Credentials>, String> {
+fn container(
+    env: &Environment,
+    http: &Http,
+    confined: Option<&Confined>,
+) -> Result<Option<Credentials>, String> {
     let url = if let Some(rel) = var(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
         format!("http://169.254.170.2{rel}")
     } else if let Some(full) = var(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI") {
@@ -214,7 +224,11 @@ fn container(env: &Environment, http: &Http) -> Result<Option<Credentials>, Stri
         return Ok(None);
     };
     let token = match var(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") {
-        Some(f) => Some(read_token(&f, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")?),
+        Some(f) => Some(read_token(
+            &f,
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+            confined,
+        )?),
         None => var(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN").map(Secret::new),
     };
     let what = format!(

@@ -220,7 +220,16 @@ impl Http {
 }
 
 /// Fetches every location (in order); called once by `resolve` with all of them.
-pub fn fetch_all(locations: &[&AwsLocation], env: &Environment, timeout: Duration) -> Vec<Fetched> {
+///
+/// With `trust` (root reading for a `--user`), the files it reads (the web identity
+/// and container authorization tokens, the CA bundle) are walked by [`crate::walk`]'s
+/// rules, as secret files are.
+pub fn fetch_all(
+    locations: &[&AwsLocation],
+    env: &Environment,
+    timeout: Duration,
+    trust: Option<crate::walk::Trust>,
+) -> Vec<Fetched> {
     let everyone = |why: String| -> Vec<Fetched> {
         locations
             .iter()
@@ -234,8 +243,9 @@ pub fn fetch_all(locations: &[&AwsLocation], env: &Environment, timeout: Duratio
     else {
         return everyone("no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION)".into());
     };
-    let http = Http::new(timeout);
-    let creds = match credentials::from_chain(env, &http, &region) {
+    let http = Http::new(timeout, trust);
+    let confined = trust.map(crate::walk::Confined::new);
+    let creds = match credentials::from_chain(env, &http, &region, confined.as_ref()) {
         Ok((c, provider)) => {
             tracing::debug!("aws: credentials from {provider}");
             c

@@ -326,7 +326,7 @@ fn certificates(
         }
         return Ok(Certificates::Only(certs));
     }
-    Ok(Certificates::System)
+    Ok(Certificates::System(files.0.as_ref().map(Confined::trust)))
 }
 
 /// The files sesame reads for Vault (CA certificates, tokens, JWTs, AppRole ids), read
