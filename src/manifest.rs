@@ -477,10 +477,11 @@ pub struct SecretSpec {
     pub rules: Rules,
     pub max_age_days: Option<u32>,
     pub generate: Option<Generate>,
-    /// Where the `aws` source looks (then `sources` includes `aws`).
-    pub aws: Option<AwsLocation>,
+    /// Where the `aws` source looks (then `sources` includes `aws`). Boxed, as is
+    /// `vault`: most secrets have neither, and a spec is kept for each of thousands.
+    pub aws: Option<Box<AwsLocation>>,
     /// Where the `vault` source looks (then `sources` includes `vault`).
-    pub vault: Option<VaultLocation>,
+    pub vault: Option<Box<VaultLocation>>,
 }
 
 impl SecretSpec {
@@ -1888,8 +1889,8 @@ impl RawSecret {
             rules,
             max_age_days: self.max_age_days,
             generate: self.generate,
-            aws,
-            vault,
+            aws: aws.map(Box::new),
+            vault: vault.map(Box::new),
         })
     }
 

@@ -25,10 +25,11 @@ pub enum Origin {
     File { path: PathBuf },
     /// Taken from a variable.
     Env { var: String },
-    /// Fetched from AWS Secrets Manager or SSM Parameter Store.
-    Aws(AwsLocation),
+    /// Fetched from AWS Secrets Manager or SSM Parameter Store (boxed, as in the spec:
+    /// the common origins stay small).
+    Aws(Box<AwsLocation>),
     /// Fetched from Vault's KV engine.
-    Vault(VaultLocation),
+    Vault(Box<VaultLocation>),
     /// The manifest's `default:`.
     Default,
 }
@@ -198,14 +199,14 @@ pub fn resolve_all<'m>(secrets: &'m [SecretSpec], ctx: &Context) -> Vec<Resolved
         let aws_locations: Vec<&AwsLocation> = aws
             .iter()
             .filter_map(|&i| match &steps[i] {
-                Step::Remote { spec, .. } => spec.aws.as_ref(),
+                Step::Remote { spec, .. } => spec.aws.as_deref(),
                 Step::Done(_) => None,
             })
             .collect();
         let vault_locations: Vec<&VaultLocation> = vault
             .iter()
             .filter_map(|&i| match &steps[i] {
-                Step::Remote { spec, .. } => spec.vault.as_ref(),
+                Step::Remote { spec, .. } => spec.vault.as_deref(),
                 Step::Done(_) => None,
             })
             .collect();
