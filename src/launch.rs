@@ -44,11 +44,16 @@ impl Command {
         crate::shown::path(OsStr::from_bytes(self.argv[0].as_bytes())).to_string()
     }
 
+    /// Whether the name is a path (it has a slash), not one to search on `PATH`.
+    fn has_slash(&self) -> bool {
+        self.argv[0].as_bytes().contains(&b'/')
+    }
+
     /// Where the program may be, in order: the name itself if it has a slash, else each
     /// `PATH` entry joined with it (an empty entry means the current directory).
     fn candidates(&self) -> Vec<PathBuf> {
         let name = OsStr::from_bytes(self.argv[0].as_bytes());
-        if name.as_bytes().contains(&b'/') {
+        if self.has_slash() {
             return vec![PathBuf::from(name)];
         }
         if name.is_empty() {
@@ -81,6 +86,17 @@ impl Command {
                 Ok(never) => match never {},
             };
             match err {
+                // A name with a slash is the one candidate: say why it cannot be
+                // followed (a link loop, a file used as a directory, a name too long)
+                // rather than "command not found". Still 127, as dash and busybox sh
+                // exit: there is no file there to run (tini exits 1, bash 126).
+                Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP if self.has_slash() => {
+                    return Error::Launch {
+                        command: self.name(),
+                        reason: err.desc().to_lowercase(),
+                        code: exit::NOT_FOUND,
+                    };
+                }
                 // Not here: try the next PATH entry.
                 Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP => {}
                 // There but not runnable by us: remember, keep looking (execvp does the same).

@@ -201,6 +201,101 @@ fn exec_failures_give_tinis_126_and_127_but_a_script_without_shebang_is_not_run_
     assert!(r.stderr.contains("exec format error"), "{}", r.stderr);
 }
 
+/// A path that cannot be followed (a symbolic-link loop, a file used as a directory, a
+/// component too long): tini exits 1 (its fallback for an errno other than ENOENT and
+/// EACCES); sesame exits 127, as dash and busybox sh do, the file not being there to
+/// run. Both name the real reason; sesame used to say "command not found" for all three.
+#[test]
+fn a_path_that_cannot_be_followed_is_127_with_its_reason_where_tini_exits_1() {
+    if !ready_or_skip() {
+        return;
+    }
+    let d = Dir::new();
+    std::os::unix::fs::symlink("loop-b", d.path().join("loop-a")).unwrap();
+    std::os::unix::fs::symlink("loop-a", d.path().join("loop-b")).unwrap();
+    let long = format!("./{}", "n".repeat(300));
+    let cases = [
+        ("./loop-a", "symbolic links"),
+        ("./m.yaml/prog", "not a directory"),
+        (long.as_str(), "file name too long"),
+    ];
+    let [(_, tini), (_, ses)] = init_prefixes();
+    for (cmd, reason) in cases {
+        let r = d.run(&with(&tini, &[cmd]), &[]);
+        assert_eq!(r.code, Some(1), "tini {cmd}: {}", r.stderr);
+        let r = d.run(&with(&ses, &[cmd]), &[]);
+        assert_eq!(r.code, Some(127), "sesame {cmd}: {}", r.stderr);
+        assert!(
+            r.stderr.to_lowercase().contains(reason) && !r.stderr.contains("command not found"),
+            "sesame {cmd}: {}",
+            r.stderr
+        );
+    }
+    // Searched on PATH, a name is simply not found, whatever one entry said.
+    let r = d.run(
+        &with(&ses, &["nosuch-command-here"]),
+        &[("PATH", &format!("{}/m.yaml:/bin", d.s("")))],
+    );
+    assert_eq!(r.code, Some(127), "{}", r.stderr);
+    assert!(r.stderr.contains("command not found"), "{}", r.stderr);
+}
+
+/// A standard descriptor the caller closed: tini refuses to start with stdin closed
+/// (`tcsetpgrp failed: Bad file descriptor`, exit 1) and gives the command a closed
+/// stderr; sesame opens /dev/null on each closed one before anything else (so no file
+/// it opens can become fd 0, 1 or 2), and the command inherits those.
+#[test]
+fn closed_standard_descriptors_are_dev_null_for_the_command_where_tini_fails_or_passes_them_closed()
+{
+    if !ready_or_skip() {
+        return;
+    }
+    let d = Dir::new();
+    let [(_, tini), (_, ses)] = subreaper_prefixes();
+    let gosu = argv(&["gosu", "root"], &[]);
+    let probe = |out: &str| {
+        let script =
+            format!("for fd in 0 1 2; do readlink /proc/self/fd/$fd || echo closed; done >{out}");
+        vec!["sh".to_owned(), "-c".to_owned(), script]
+    };
+    let mut n = 0;
+    let mut run = |prefix: &[String], closed: i32| {
+        n += 1;
+        let out = d.s(&format!("fds-{n}"));
+        let argv: Vec<String> = prefix.iter().cloned().chain(probe(&out)).collect();
+        let mut cmd = d.command(&argv, &[]);
+        // SAFETY: close(2) is async-signal-safe.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(move || {
+                nix::libc::close(closed);
+                Ok(())
+            });
+        }
+        let r = run_with_timeout(cmd, None, TIMEOUT);
+        let fds = std::fs::read_to_string(&out).unwrap_or_default();
+        (r, fds.lines().map(str::to_owned).collect::<Vec<_>>())
+    };
+    // stdin closed.
+    let (r, fds) = run(&tini, 0);
+    assert_eq!(r.code, Some(1), "tini: {}", r.stderr);
+    assert!(r.stderr.contains("tcsetpgrp failed"), "{}", r.stderr);
+    assert!(fds.is_empty(), "tini ran the command: {fds:?}");
+    let (r, fds) = run(&gosu, 0);
+    assert_eq!(r.code, Some(0), "gosu: {}", r.stderr);
+    assert_eq!(fds[0], "closed", "gosu: {fds:?}");
+    let (r, fds) = run(&ses, 0);
+    assert_eq!(r.code, Some(0), "sesame: {}", r.stderr);
+    assert_eq!(fds[0], "/dev/null", "sesame: {fds:?}");
+    // stderr closed.
+    let (r, fds) = run(&tini, 2);
+    assert_eq!(r.code, Some(0));
+    assert_eq!(fds[2], "closed", "tini: {fds:?}");
+    let (r, fds) = run(&ses, 2);
+    assert_eq!(r.code, Some(0));
+    assert_eq!(fds[2], "/dev/null", "sesame: {fds:?}");
+}
+
 // --- init: signals ---------------------------------------------------------------------
 
 /// Logs every signal it catches, one number a line; exits 0 on SIGTERM.
