@@ -680,6 +680,48 @@ fn a_numeric_uid_without_an_entry_gets_its_own_gid_where_gosu_gives_gid_0() {
     assert!(r.stderr.contains("no entry in /etc/passwd"), "{}", r.stderr);
 }
 
+/// passwd lines that are not `name:x:uid:gid:gecos:home:shell`: gosu (moby/sys/user)
+/// reads them, a missing field as empty or 0, so a truncated line gets root's group and
+/// a NIS `+name::::::` line runs the command as root. sesame skips them: a name on one
+/// is an unknown user (77, saying the line is malformed), a uid has no entry.
+#[test]
+fn malformed_passwd_lines_that_gosu_fills_with_zeros_are_skipped() {
+    if !ready_or_skip() {
+        return;
+    }
+    let passwd =
+        format!("{PASSWD}short:x:4401\nextra:x:4402:4402::/home/extra:/bin/sh:more\n+nis::::::\n");
+    let run = |spec: &str| {
+        let d = Dir::new();
+        let [gosu, ses] = user_prefixes_with(&d, spec, &passwd, GROUP);
+        let g = d.run(&with(&gosu, &["sh", "-c", WHOAMI]), &ENV);
+        let s = d.run(&with(&ses, &["sh", "-c", WHOAMI]), &ENV);
+        (g, s)
+    };
+    for (spec, gosu_ran_as) in [
+        ("short", " uid=4401 gid=0 groups=0 HOME= "),
+        ("extra", " uid=4402 gid=4402 groups=4402 HOME=/home/extra "),
+        ("+nis", " uid=0 gid=0 groups=0 HOME= "),
+    ] {
+        let (g, s) = run(spec);
+        assert_eq!(g.code, Some(0), "gosu {spec}: {}", g.stderr);
+        assert!(g.stdout.contains(gosu_ran_as), "gosu {spec}: {}", g.stdout);
+        assert_eq!(s.code, Some(77), "sesame {spec}: {}{}", s.stdout, s.stderr);
+        assert!(s.stdout.is_empty(), "sesame {spec} ran: {}", s.stdout);
+    }
+    let (_, s) = run("short");
+    assert!(s.stderr.contains("malformed"), "{}", s.stderr);
+    // By number: no entry, so the uid's own gid and HOME=/, with a warning.
+    let (g, s) = run("4401");
+    assert!(g.stdout.contains(" uid=4401 gid=0 "), "gosu: {}", g.stdout);
+    assert!(
+        s.stdout.contains(" uid=4401 gid=4401 groups=4401 HOME=/ "),
+        "sesame: {}{}",
+        s.stdout,
+        s.stderr
+    );
+}
+
 #[test]
 fn failures_exit_1_under_gosu_and_77_or_126_127_under_sesame() {
     if !ready_or_skip() {
