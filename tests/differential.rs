@@ -741,6 +741,19 @@ fn failures_exit_1_under_gosu_and_77_or_126_127_under_sesame() {
         let r = d.run(&with(&ses, &[cmd]), &[]);
         assert_eq!(r.code, Some(code), "sesame {spec} {cmd}: {}", r.stderr);
     }
+    // No command at all: gosu and tini print their usage and exit 1; sesame exits 64,
+    // its usage code, in both modes.
+    let r = d.run(&argv(&["gosu", "app"], &[]), &[]);
+    assert_eq!(r.code, Some(1), "gosu: {}", r.stderr);
+    for prefix in [&["tini", "--"][..], &["tini", "-s", "--"]] {
+        let r = d.run(&argv(prefix, &[]), &[]);
+        assert_eq!(r.code, Some(1), "{prefix:?}: {}", r.stderr);
+    }
+    for args in [&["--user", "app", "--"][..], &["--init", "--"], &["--"]] {
+        let r = d.run(&argv(&[&sesame()], args), &[]);
+        assert_eq!(r.code, Some(64), "sesame {args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("no command given"), "{}", r.stderr);
+    }
     // Not root: both refuse (gosu 1, sesame 77) and the command never runs, even to
     // "become" the user they already are.
     let nobody = [
