@@ -240,6 +240,66 @@ fn a_path_that_cannot_be_followed_is_127_with_its_reason_where_tini_exits_1() {
     assert!(r.stderr.contains("command not found"), "{}", r.stderr);
 }
 
+/// A file that is there but whose interpreter is not: a script with CRLF line endings
+/// (`#!/bin/sh\r`), a `#!` naming a missing program, a dynamically linked binary
+/// whose loader the image lacks (a glibc build in a `FROM scratch` image). The kernel
+/// says ENOENT for all three: tini exits 127 with "No such file or directory", and so
+/// does sesame, but naming the missing interpreter instead of "command not found".
+#[test]
+fn a_missing_interpreter_is_127_as_under_tini_and_named() {
+    if !ready_or_skip() {
+        return;
+    }
+    let d = Dir::new();
+    d.file("crlf.sh", "#!/bin/sh\r\necho ran\r\n", 0o755);
+    d.file("gone.sh", "#!/nonexistent/interp -x\necho ran\n", 0o755);
+    // /bin/true with its PT_INTERP renamed to a loader that does not exist.
+    let elf = std::fs::read("/bin/true").unwrap();
+    let loader = b"/lib64/ld-linux-x86-64.so.2";
+    let at = elf
+        .windows(loader.len())
+        .position(|w| w == loader)
+        .expect("/bin/true names the x86-64 loader");
+    let mut patched = elf.clone();
+    patched[at + loader.len() - 1] = b'X';
+    let p = d.path().join("no-loader");
+    std::fs::write(&p, &patched).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cases = [
+        ("./crlf.sh", &["/bin/sh\\r", "CRLF"][..]),
+        ("./gone.sh", &["/nonexistent/interp"]),
+        ("./no-loader", &["/lib64/ld-linux-x86-64.so.X", "static"]),
+    ];
+    let [(_, tini), (_, ses)] = init_prefixes();
+    for (cmd, says) in cases {
+        let r = d.run(&with(&tini, &[cmd]), &[]);
+        assert_eq!(r.code, Some(127), "tini {cmd}: {}", r.stderr);
+        let r = d.run(&with(&ses, &[cmd]), &[]);
+        assert_eq!(r.code, Some(127), "sesame {cmd}: {}", r.stderr);
+        assert!(!r.stdout.contains("ran"), "{}", r.stdout);
+        assert!(
+            !r.stderr.contains("command not found"),
+            "sesame {cmd}: {}",
+            r.stderr
+        );
+        for s in says {
+            assert!(
+                r.stderr.contains(s),
+                "sesame {cmd}: {s:?} not in {}",
+                r.stderr
+            );
+        }
+    }
+    // The same when found on PATH.
+    let r = d.run(
+        &with(&ses, &["crlf.sh"]),
+        &[("PATH", &format!("{}:/bin", d.path().display()))],
+    );
+    assert_eq!(r.code, Some(127), "{}", r.stderr);
+    assert!(r.stderr.contains("CRLF"), "{}", r.stderr);
+}
+
 /// A standard descriptor the caller closed: tini refuses to start with stdin closed
 /// (`tcsetpgrp failed: Bad file descriptor`, exit 1) and gives the command a closed
 /// stderr; sesame opens /dev/null on each closed one before anything else (so no file
