@@ -201,6 +201,34 @@ fn exec_failures_give_tinis_126_and_127_but_a_script_without_shebang_is_not_run_
     assert!(r.stderr.contains("exec format error"), "{}", r.stderr);
 }
 
+/// Without `--`, tini's getopt(3) reads options anywhere on the line: it takes a
+/// command's own `-s` as its own (and runs the command without it) and refuses a `-c`
+/// (exit 1). sesame stops reading options at the command's name, as gosu does.
+#[test]
+fn options_after_the_command_name_are_the_commands_without_a_double_dash() {
+    if !ready_or_skip() {
+        return;
+    }
+    let d = Dir::new();
+    let r = d.run(&argv(&["tini", "-s", "ls", "-s", "m.yaml"], &[]), &[]);
+    assert_eq!(r.code, Some(0), "tini: {}", r.stderr);
+    assert_eq!(r.stdout.trim(), "m.yaml", "tini ran ls without -s");
+    let r = d.run(&argv(&["tini", "-s", "sh", "-c", "echo ran"], &[]), &[]);
+    assert_eq!(r.code, Some(1), "tini: {}", r.stderr);
+    assert!(!r.stdout.contains("ran"));
+    for prefix in [&["gosu", "root"][..], &[&sesame(), "--init"], &[&sesame()]] {
+        let r = d.run(&argv(prefix, &["ls", "-s", "m.yaml"]), &[]);
+        assert_eq!(r.code, Some(0), "{prefix:?}: {}", r.stderr);
+        assert!(
+            r.stdout.trim().ends_with(" m.yaml"),
+            "{prefix:?}: {}",
+            r.stdout
+        );
+        let r = d.run(&argv(prefix, &["sh", "-c", "echo ran"]), &[]);
+        assert_eq!(r.stdout, "ran\n", "{prefix:?}: {}", r.stderr);
+    }
+}
+
 /// A path that cannot be followed (a symbolic-link loop, a file used as a directory, a
 /// component too long): tini exits 1 (its fallback for an errno other than ENOENT and
 /// EACCES); sesame exits 127, as dash and busybox sh do, the file not being there to
