@@ -44,11 +44,16 @@ impl Command {
         crate::shown::path(OsStr::from_bytes(self.argv[0].as_bytes())).to_string()
     }
 
+    /// Whether the name is a path (it has a slash), not one to search on `PATH`.
+    fn has_slash(&self) -> bool {
+        self.argv[0].as_bytes().contains(&b'/')
+    }
+
     /// Where the program may be, in order: the name itself if it has a slash, else each
     /// `PATH` entry joined with it (an empty entry means the current directory).
     fn candidates(&self) -> Vec<PathBuf> {
         let name = OsStr::from_bytes(self.argv[0].as_bytes());
-        if name.as_bytes().contains(&b'/') {
+        if self.has_slash() {
             return vec![PathBuf::from(name)];
         }
         if name.is_empty() {
@@ -72,6 +77,7 @@ impl Command {
     pub fn exec(&self) -> Error {
         let envp = self.env.as_cstrs();
         let mut denied: Option<(Errno, PathBuf)> = None;
+        let mut no_interpreter: Option<PathBuf> = None;
         for candidate in self.candidates() {
             let Ok(path) = CString::new(candidate.clone().into_os_string().into_vec()) else {
                 continue;
@@ -81,6 +87,24 @@ impl Command {
                 Ok(never) => match never {},
             };
             match err {
+                // A name with a slash is the one candidate: say why it cannot be
+                // followed (a link loop, a file used as a directory, a name too long)
+                // rather than "command not found". Still 127, as dash and busybox sh
+                // exit: there is no file there to run (tini exits 1, bash 126).
+                Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP if self.has_slash() => {
+                    return Error::Launch {
+                        command: self.name(),
+                        reason: err.desc().to_lowercase(),
+                        code: exit::NOT_FOUND,
+                    };
+                }
+                // The file is there, so ENOENT was about its interpreter (a `#!` line
+                // naming a missing program, `#!/bin/sh\r` from CRLF line endings, a
+                // dynamic binary without its loader). Keep searching, as execvp does,
+                // but if nothing runs, say that rather than "command not found".
+                Errno::ENOENT if candidate.is_file() => {
+                    no_interpreter.get_or_insert(candidate);
+                }
                 // Not here: try the next PATH entry.
                 Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP => {}
                 // There but not runnable by us: remember, keep looking (execvp does the same).
@@ -90,9 +114,15 @@ impl Command {
                 other => return self.failure(other, &candidate),
             }
         }
-        match denied {
-            Some((e, path)) => self.failure(e, &path),
-            None => Error::Launch {
+        match (denied, no_interpreter) {
+            (Some((e, path)), _) => self.failure(e, &path),
+            // 127, as tini and the shells exit for it.
+            (None, Some(path)) => Error::Launch {
+                command: self.name(),
+                reason: missing_interpreter(&path),
+                code: exit::NOT_FOUND,
+            },
+            (None, None) => Error::Launch {
                 command: self.name(),
                 reason: "command not found".into(),
                 code: exit::NOT_FOUND,
@@ -128,6 +158,82 @@ impl Command {
             code,
         }
     }
+}
+
+/// Why a file that exists gave ENOENT: the interpreter its `#!` line or its ELF
+/// `PT_INTERP` names is missing. Reads the file's first 4 KiB (the interpreter string
+/// of a normal ELF is there); when it cannot tell, says so in general terms.
+fn missing_interpreter(path: &Path) -> String {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(4096);
+    use std::os::unix::fs::OpenOptionsExt;
+    // Non-blocking: the name was a regular file a moment ago, but a FIFO put there
+    // since must not hang the error path.
+    let read = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)
+        .and_then(|f| f.take(4096).read_to_end(&mut head));
+    let generic = "its interpreter is missing (a #! line naming a program that is not there, \
+                   or a dynamically linked binary without its loader)"
+        .to_owned();
+    if read.is_err() {
+        return generic;
+    }
+    if let Some(line) = head.strip_prefix(b"#!") {
+        let line = line.split(|&b| b == b'\n').next().unwrap_or_default();
+        let line = line.trim_ascii_start();
+        let end = line
+            .iter()
+            .position(|&b| b == b' ' || b == b'\t')
+            .unwrap_or(line.len());
+        let interp = &line[..end];
+        // Quoted only when it looks like the path the kernel looked for (it reads at
+        // most 256 bytes of the line): whatever else follows `#!` is not shown, in
+        // case the file is not the script it was meant to be.
+        if !interp.starts_with(b"/") || interp.len() > 255 {
+            return generic;
+        }
+        let shown = crate::shown::path(OsStr::from_bytes(interp));
+        return if interp.ends_with(b"\r") {
+            format!(
+                "its #! interpreter {shown} does not exist: the script has Windows (CRLF) \
+                 line endings; convert it to LF (dos2unix, or `sed -i 's/\\r$//'`)"
+            )
+        } else {
+            format!("its #! interpreter {shown} does not exist")
+        };
+    }
+    match elf_interpreter(&head) {
+        Some(interp) => format!(
+            "it is dynamically linked and its loader {} does not exist in this image \
+             (use a static binary in a FROM scratch image)",
+            crate::shown::path(OsStr::from_bytes(interp))
+        ),
+        None => generic,
+    }
+}
+
+/// The `PT_INTERP` string of a 64-bit little-endian ELF, if it lies within `head`.
+fn elf_interpreter(head: &[u8]) -> Option<&[u8]> {
+    if head.len() < 64 || &head[..4] != b"\x7fELF" || head[4] != 2 || head[5] != 1 {
+        return None;
+    }
+    let u16_at = |o: usize| Some(u16::from_le_bytes(head.get(o..o + 2)?.try_into().ok()?));
+    let u64_at = |o: usize| Some(u64::from_le_bytes(head.get(o..o + 8)?.try_into().ok()?));
+    let phoff = usize::try_from(u64_at(0x20)?).ok()?;
+    let (size, count) = (usize::from(u16_at(0x36)?), usize::from(u16_at(0x38)?));
+    (0..count).find_map(|i| {
+        let ph = phoff.checked_add(i.checked_mul(size)?)?;
+        let kind = u32::from_le_bytes(head.get(ph..ph + 4)?.try_into().ok()?);
+        if kind != 3 {
+            return None;
+        }
+        let off = usize::try_from(u64_at(ph + 8)?).ok()?;
+        let len = usize::try_from(u64_at(ph + 32)?).ok()?;
+        let bytes = head.get(off..off.checked_add(len)?)?;
+        Some(bytes.strip_suffix(b"\0").unwrap_or(bytes))
+    })
 }
 
 /// C strings for a slice of `CStr`s — kept for `init`, which execs in the child.

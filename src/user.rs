@@ -210,6 +210,25 @@ fn group_entries(group: &str) -> impl Iterator<Item = GroupEntry<'_>> {
     })
 }
 
+/// Why `name` has no entry. A line that names it but is malformed (gosu reads
+/// `app:x:1000` with the missing gid as 0 and `+app::::::` as uid 0) is skipped, and
+/// the message says so rather than "not in /etc/passwd".
+fn unknown_user(name: &str, passwd: &str) -> String {
+    let prefix = format!("{name}:");
+    let on_a_bad_line = passwd
+        .lines()
+        .map(|l| l.trim_matches(|c: char| c.is_ascii_whitespace()))
+        .any(|l| l.starts_with(&prefix));
+    if on_a_bad_line {
+        format!(
+            "unknown user {name:?}: its /etc/passwd line is malformed (expected \
+             name:password:uid:gid:gecos:home:shell with numeric ids), so it is skipped"
+        )
+    } else {
+        format!("unknown user {name:?}: not in /etc/passwd")
+    }
+}
+
 /// The kernel's limit on supplementary groups (`NGROUPS_MAX`, linux/limits.h).
 const NGROUPS_MAX: usize = 65536;
 
@@ -231,7 +250,7 @@ pub fn resolve(
         Ident::Name(name) => {
             let entry = passwd_entries(passwd)
                 .find(|e| e.name == name)
-                .ok_or_else(|| format!("unknown user {name:?}: not in /etc/passwd"))?;
+                .ok_or_else(|| unknown_user(name, passwd))?;
             (entry.uid, Some(entry))
         }
         Ident::Id(uid) => (*uid, passwd_entries(passwd).find(|e| e.uid == *uid)),

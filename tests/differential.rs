@@ -201,6 +201,189 @@ fn exec_failures_give_tinis_126_and_127_but_a_script_without_shebang_is_not_run_
     assert!(r.stderr.contains("exec format error"), "{}", r.stderr);
 }
 
+/// Without `--`, tini's getopt(3) reads options anywhere on the line: it takes a
+/// command's own `-s` as its own (and runs the command without it) and refuses a `-c`
+/// (exit 1). sesame stops reading options at the command's name, as gosu does.
+#[test]
+fn options_after_the_command_name_are_the_commands_without_a_double_dash() {
+    if !ready_or_skip() {
+        return;
+    }
+    let d = Dir::new();
+    let r = d.run(&argv(&["tini", "-s", "ls", "-s", "m.yaml"], &[]), &[]);
+    assert_eq!(r.code, Some(0), "tini: {}", r.stderr);
+    assert_eq!(r.stdout.trim(), "m.yaml", "tini ran ls without -s");
+    let r = d.run(&argv(&["tini", "-s", "sh", "-c", "echo ran"], &[]), &[]);
+    assert_eq!(r.code, Some(1), "tini: {}", r.stderr);
+    assert!(!r.stdout.contains("ran"));
+    for prefix in [&["gosu", "root"][..], &[&sesame(), "--init"], &[&sesame()]] {
+        let r = d.run(&argv(prefix, &["ls", "-s", "m.yaml"]), &[]);
+        assert_eq!(r.code, Some(0), "{prefix:?}: {}", r.stderr);
+        assert!(
+            r.stdout.trim().ends_with(" m.yaml"),
+            "{prefix:?}: {}",
+            r.stdout
+        );
+        let r = d.run(&argv(prefix, &["sh", "-c", "echo ran"]), &[]);
+        assert_eq!(r.stdout, "ran\n", "{prefix:?}: {}", r.stderr);
+    }
+}
+
+/// A path that cannot be followed (a symbolic-link loop, a file used as a directory, a
+/// component too long): tini exits 1 (its fallback for an errno other than ENOENT and
+/// EACCES); sesame exits 127, as dash and busybox sh do, the file not being there to
+/// run. Both name the real reason; sesame used to say "command not found" for all three.
+#[test]
+fn a_path_that_cannot_be_followed_is_127_with_its_reason_where_tini_exits_1() {
+    if !ready_or_skip() {
+        return;
+    }
+    let d = Dir::new();
+    std::os::unix::fs::symlink("loop-b", d.path().join("loop-a")).unwrap();
+    std::os::unix::fs::symlink("loop-a", d.path().join("loop-b")).unwrap();
+    let long = format!("./{}", "n".repeat(300));
+    let cases = [
+        ("./loop-a", "symbolic links"),
+        ("./m.yaml/prog", "not a directory"),
+        (long.as_str(), "file name too long"),
+    ];
+    let [(_, tini), (_, ses)] = init_prefixes();
+    for (cmd, reason) in cases {
+        let r = d.run(&with(&tini, &[cmd]), &[]);
+        assert_eq!(r.code, Some(1), "tini {cmd}: {}", r.stderr);
+        let r = d.run(&with(&ses, &[cmd]), &[]);
+        assert_eq!(r.code, Some(127), "sesame {cmd}: {}", r.stderr);
+        assert!(
+            r.stderr.to_lowercase().contains(reason) && !r.stderr.contains("command not found"),
+            "sesame {cmd}: {}",
+            r.stderr
+        );
+    }
+    // Searched on PATH, a name is simply not found, whatever one entry said.
+    let r = d.run(
+        &with(&ses, &["nosuch-command-here"]),
+        &[("PATH", &format!("{}/m.yaml:/bin", d.s("")))],
+    );
+    assert_eq!(r.code, Some(127), "{}", r.stderr);
+    assert!(r.stderr.contains("command not found"), "{}", r.stderr);
+}
+
+/// A file that is there but whose interpreter is not: a script with CRLF line endings
+/// (`#!/bin/sh\r`), a `#!` naming a missing program, a dynamically linked binary
+/// whose loader the image lacks (a glibc build in a `FROM scratch` image). The kernel
+/// says ENOENT for all three: tini exits 127 with "No such file or directory", and so
+/// does sesame, but naming the missing interpreter instead of "command not found".
+#[test]
+fn a_missing_interpreter_is_127_as_under_tini_and_named() {
+    if !ready_or_skip() {
+        return;
+    }
+    let d = Dir::new();
+    d.file("crlf.sh", "#!/bin/sh\r\necho ran\r\n", 0o755);
+    d.file("gone.sh", "#!/nonexistent/interp -x\necho ran\n", 0o755);
+    // /bin/true with its PT_INTERP renamed to a loader that does not exist.
+    let elf = std::fs::read("/bin/true").unwrap();
+    let loader = b"/lib64/ld-linux-x86-64.so.2";
+    let at = elf
+        .windows(loader.len())
+        .position(|w| w == loader)
+        .expect("/bin/true names the x86-64 loader");
+    let mut patched = elf.clone();
+    patched[at + loader.len() - 1] = b'X';
+    let p = d.path().join("no-loader");
+    std::fs::write(&p, &patched).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cases = [
+        ("./crlf.sh", &["/bin/sh\\r", "CRLF"][..]),
+        ("./gone.sh", &["/nonexistent/interp"]),
+        ("./no-loader", &["/lib64/ld-linux-x86-64.so.X", "static"]),
+    ];
+    let [(_, tini), (_, ses)] = init_prefixes();
+    for (cmd, says) in cases {
+        let r = d.run(&with(&tini, &[cmd]), &[]);
+        assert_eq!(r.code, Some(127), "tini {cmd}: {}", r.stderr);
+        let r = d.run(&with(&ses, &[cmd]), &[]);
+        assert_eq!(r.code, Some(127), "sesame {cmd}: {}", r.stderr);
+        assert!(!r.stdout.contains("ran"), "{}", r.stdout);
+        assert!(
+            !r.stderr.contains("command not found"),
+            "sesame {cmd}: {}",
+            r.stderr
+        );
+        for s in says {
+            assert!(
+                r.stderr.contains(s),
+                "sesame {cmd}: {s:?} not in {}",
+                r.stderr
+            );
+        }
+    }
+    // The same when found on PATH.
+    let r = d.run(
+        &with(&ses, &["crlf.sh"]),
+        &[("PATH", &format!("{}:/bin", d.path().display()))],
+    );
+    assert_eq!(r.code, Some(127), "{}", r.stderr);
+    assert!(r.stderr.contains("CRLF"), "{}", r.stderr);
+}
+
+/// A standard descriptor the caller closed: tini refuses to start with stdin closed
+/// (`tcsetpgrp failed: Bad file descriptor`, exit 1) and gives the command a closed
+/// stderr; sesame opens /dev/null on each closed one before anything else (so no file
+/// it opens can become fd 0, 1 or 2), and the command inherits those.
+#[test]
+fn closed_standard_descriptors_are_dev_null_for_the_command_where_tini_fails_or_passes_them_closed()
+{
+    if !ready_or_skip() {
+        return;
+    }
+    let d = Dir::new();
+    let [(_, tini), (_, ses)] = subreaper_prefixes();
+    let gosu = argv(&["gosu", "root"], &[]);
+    let probe = |out: &str| {
+        let script =
+            format!("for fd in 0 1 2; do readlink /proc/self/fd/$fd || echo closed; done >{out}");
+        vec!["sh".to_owned(), "-c".to_owned(), script]
+    };
+    let mut n = 0;
+    let mut run = |prefix: &[String], closed: i32| {
+        n += 1;
+        let out = d.s(&format!("fds-{n}"));
+        let argv: Vec<String> = prefix.iter().cloned().chain(probe(&out)).collect();
+        let mut cmd = d.command(&argv, &[]);
+        // SAFETY: close(2) is async-signal-safe.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(move || {
+                nix::libc::close(closed);
+                Ok(())
+            });
+        }
+        let r = run_with_timeout(cmd, None, TIMEOUT);
+        let fds = std::fs::read_to_string(&out).unwrap_or_default();
+        (r, fds.lines().map(str::to_owned).collect::<Vec<_>>())
+    };
+    // stdin closed.
+    let (r, fds) = run(&tini, 0);
+    assert_eq!(r.code, Some(1), "tini: {}", r.stderr);
+    assert!(r.stderr.contains("tcsetpgrp failed"), "{}", r.stderr);
+    assert!(fds.is_empty(), "tini ran the command: {fds:?}");
+    let (r, fds) = run(&gosu, 0);
+    assert_eq!(r.code, Some(0), "gosu: {}", r.stderr);
+    assert_eq!(fds[0], "closed", "gosu: {fds:?}");
+    let (r, fds) = run(&ses, 0);
+    assert_eq!(r.code, Some(0), "sesame: {}", r.stderr);
+    assert_eq!(fds[0], "/dev/null", "sesame: {fds:?}");
+    // stderr closed.
+    let (r, fds) = run(&tini, 2);
+    assert_eq!(r.code, Some(0));
+    assert_eq!(fds[2], "closed", "tini: {fds:?}");
+    let (r, fds) = run(&ses, 2);
+    assert_eq!(r.code, Some(0));
+    assert_eq!(fds[2], "/dev/null", "sesame: {fds:?}");
+}
+
 // --- init: signals ---------------------------------------------------------------------
 
 /// Logs every signal it catches, one number a line; exits 0 on SIGTERM.
@@ -585,6 +768,48 @@ fn a_numeric_uid_without_an_entry_gets_its_own_gid_where_gosu_gives_gid_0() {
     assert!(r.stderr.contains("no entry in /etc/passwd"), "{}", r.stderr);
 }
 
+/// passwd lines that are not `name:x:uid:gid:gecos:home:shell`: gosu (moby/sys/user)
+/// reads them, a missing field as empty or 0, so a truncated line gets root's group and
+/// a NIS `+name::::::` line runs the command as root. sesame skips them: a name on one
+/// is an unknown user (77, saying the line is malformed), a uid has no entry.
+#[test]
+fn malformed_passwd_lines_that_gosu_fills_with_zeros_are_skipped() {
+    if !ready_or_skip() {
+        return;
+    }
+    let passwd =
+        format!("{PASSWD}short:x:4401\nextra:x:4402:4402::/home/extra:/bin/sh:more\n+nis::::::\n");
+    let run = |spec: &str| {
+        let d = Dir::new();
+        let [gosu, ses] = user_prefixes_with(&d, spec, &passwd, GROUP);
+        let g = d.run(&with(&gosu, &["sh", "-c", WHOAMI]), &ENV);
+        let s = d.run(&with(&ses, &["sh", "-c", WHOAMI]), &ENV);
+        (g, s)
+    };
+    for (spec, gosu_ran_as) in [
+        ("short", " uid=4401 gid=0 groups=0 HOME= "),
+        ("extra", " uid=4402 gid=4402 groups=4402 HOME=/home/extra "),
+        ("+nis", " uid=0 gid=0 groups=0 HOME= "),
+    ] {
+        let (g, s) = run(spec);
+        assert_eq!(g.code, Some(0), "gosu {spec}: {}", g.stderr);
+        assert!(g.stdout.contains(gosu_ran_as), "gosu {spec}: {}", g.stdout);
+        assert_eq!(s.code, Some(77), "sesame {spec}: {}{}", s.stdout, s.stderr);
+        assert!(s.stdout.is_empty(), "sesame {spec} ran: {}", s.stdout);
+    }
+    let (_, s) = run("short");
+    assert!(s.stderr.contains("malformed"), "{}", s.stderr);
+    // By number: no entry, so the uid's own gid and HOME=/, with a warning.
+    let (g, s) = run("4401");
+    assert!(g.stdout.contains(" uid=4401 gid=0 "), "gosu: {}", g.stdout);
+    assert!(
+        s.stdout.contains(" uid=4401 gid=4401 groups=4401 HOME=/ "),
+        "sesame: {}{}",
+        s.stdout,
+        s.stderr
+    );
+}
+
 #[test]
 fn failures_exit_1_under_gosu_and_77_or_126_127_under_sesame() {
     if !ready_or_skip() {
@@ -603,6 +828,19 @@ fn failures_exit_1_under_gosu_and_77_or_126_127_under_sesame() {
         assert_eq!(r.code, Some(1), "gosu {spec} {cmd}: {}", r.stderr);
         let r = d.run(&with(&ses, &[cmd]), &[]);
         assert_eq!(r.code, Some(code), "sesame {spec} {cmd}: {}", r.stderr);
+    }
+    // No command at all: gosu and tini print their usage and exit 1; sesame exits 64,
+    // its usage code, in both modes.
+    let r = d.run(&argv(&["gosu", "app"], &[]), &[]);
+    assert_eq!(r.code, Some(1), "gosu: {}", r.stderr);
+    for prefix in [&["tini", "--"][..], &["tini", "-s", "--"]] {
+        let r = d.run(&argv(prefix, &[]), &[]);
+        assert_eq!(r.code, Some(1), "{prefix:?}: {}", r.stderr);
+    }
+    for args in [&["--user", "app", "--"][..], &["--init", "--"], &["--"]] {
+        let r = d.run(&argv(&[&sesame()], args), &[]);
+        assert_eq!(r.code, Some(64), "sesame {args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("no command given"), "{}", r.stderr);
     }
     // Not root: both refuse (gosu 1, sesame 77) and the command never runs, even to
     // "become" the user they already are.

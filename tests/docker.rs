@@ -1376,6 +1376,49 @@ fn user_drop_still_delivers_a_root_only_secret() {
     t.inspect(&[&c]);
 }
 
+/// The two ways a program that is there "is not found" in a `FROM scratch` image: a
+/// dynamically linked binary whose loader the image lacks, and an entrypoint script
+/// saved with CRLF line endings (`#!/bin/sh\r`). The kernel says ENOENT for both;
+/// sesame exits 127 (as tini does) naming the missing interpreter, not "command not
+/// found" for a file that is plainly there.
+#[test]
+fn a_dynamic_binary_or_a_crlf_script_is_127_naming_what_is_missing() {
+    let e = engine_or_skip!();
+    let mut t = T::new(e, "interp");
+    let (_, _, man) = t.secrets_and_manifest(&[], "version: 1\nsecrets: {}\n");
+    let dir = t.dir();
+    // The host's /bin/true: a glibc binary, whose loader the busybox image lacks.
+    std::fs::copy("/bin/true", dir.join("dyn")).unwrap();
+    std::fs::write(dir.join("crlf.sh"), "#!/bin/sh\r\necho ran\r\n").unwrap();
+    for f in ["dyn", "crlf.sh"] {
+        std::fs::set_permissions(dir.join(f), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    for (n, (program, says)) in [
+        ("dyn", "it is dynamically linked and its loader /lib"),
+        (
+            "crlf.sh",
+            "its #! interpreter /bin/sh\\r does not exist: the script has Windows (CRLF)",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let c = format!("{}-{n}", t.name);
+        let vol = format!(
+            "{}:/usr/local/bin/{program}:ro",
+            dir.join(program).display()
+        );
+        t.run_detached(&c, &["-v", &man, "-v", &vol, &e.base_image, program]);
+        assert_eq!(t.wait_exit(&c), 127, "{program}: {}", t.logs(&c));
+        let logs = t.logs(&c);
+        assert!(
+            logs.contains(&format!("sesame: error: {program}: {says}")),
+            "{program}: {logs}"
+        );
+        assert!(!logs.lines().any(|l| l.trim() == "ran"), "{logs}");
+    }
+}
+
 /// `--watch` in a container (issue 8): the secrets directory is a bind mount updated
 /// from the host, editor-style (a new file renamed over the old one); sesame, PID 1,
 /// restarts the program, which then reports the new value.

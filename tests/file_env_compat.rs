@@ -62,8 +62,8 @@ const DIFFERENCES: &[(&str, &str, &str)] = &[
         "refuses to start (78)",
     ),
     (
-        "`X_FILE` names a FIFO",
-        "hangs until a writer comes",
+        "`X_FILE` names a FIFO, or a pipe (`X_FILE=/dev/stdin` under `docker run -i`)",
+        "hangs until a writer comes and closes it, then has what it wrote",
         "refuses to start (78)",
     ),
     (
@@ -164,6 +164,8 @@ struct Input {
     /// sesame runs the same script (`sesame --file-env NAMES -- bash -c SCRIPT`), as in
     /// front of an image's stock entrypoint, instead of `env -0` directly.
     in_front: bool,
+    /// What both sides get on stdin (a pipe); `None`: /dev/null.
+    stdin: Option<&'static [u8]>,
     expect: Expect,
 }
 
@@ -183,6 +185,7 @@ fn input(name: &'static str, expect: Expect) -> Input {
         names: "X",
         manifest: None,
         in_front: false,
+        stdin: None,
         expect,
     }
 }
@@ -200,6 +203,10 @@ impl Input {
     fn x_file(self, bytes: &[u8]) -> Self {
         self.file("x", File::Bytes(bytes.to_vec()))
             .var("X_FILE", "{dir}/x")
+    }
+    fn stdin(mut self, bytes: &'static [u8]) -> Self {
+        self.stdin = Some(bytes);
+        self
     }
     fn in_front(mut self) -> Self {
         self.in_front = true;
@@ -282,6 +289,13 @@ fn cases() -> Vec<Input> {
         input("a FIFO", Fifo)
             .file("fifo", File::Fifo)
             .var("X_FILE", "{dir}/fifo"),
+        // `docker run -i` with the value piped in: bash reads the pipe to its end.
+        input(
+            "X_FILE is /dev/stdin, a pipe",
+            SesameRefuses(4, b"piped-value-3f1a"),
+        )
+        .var("X_FILE", "/dev/stdin")
+        .stdin(b"piped-value-3f1a\n"),
         input("a NUL byte", SesameRefuses(5, b"file-value-7c1e")).x_file(b"file-value\x00-7c1e\n"),
         input("not UTF-8", SesameRefuses(6, b"file-value-\xff\xfe-7c1e"))
             .x_file(b"file-value-\xff\xfe-7c1e\n"),
@@ -411,18 +425,36 @@ fn cases() -> Vec<Input> {
 }
 
 /// Runs `argv` with exactly `vars` (and `PATH`) in `dir`, under `timeout`.
-fn run(dir: &Path, vars: &[(&str, Vec<u8>)], argv: &[OsString], limit: u32) -> (Outcome, Vec<u8>) {
+fn run(
+    dir: &Path,
+    vars: &[(&str, Vec<u8>)],
+    argv: &[OsString],
+    limit: u32,
+    stdin: Option<&[u8]>,
+) -> (Outcome, Vec<u8>) {
     let mut cmd = Command::new("timeout");
     cmd.arg(limit.to_string())
         .args(argv)
         .env_clear()
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .current_dir(dir)
-        .stdin(Stdio::null());
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (k, v) in vars {
         cmd.env(k, OsString::from_vec(v.clone()));
     }
-    let out = cmd.output().expect("run");
+    let mut child = cmd.spawn().expect("run");
+    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        use std::io::Write;
+        // The reader may refuse without reading: a broken pipe is not an error here.
+        let _ = pipe.write_all(bytes);
+    }
+    let out = child.wait_with_output().expect("run");
     let outcome = match out.status.code() {
         Some(0) => {
             let mut env = BTreeMap::new();
@@ -494,7 +526,7 @@ fn both(i: &Input) -> (Outcome, Outcome) {
     script.push_str("exec env -0\n");
     let bash_argv: Vec<OsString> = vec!["bash".into(), "-c".into(), script.into()];
     // Only the bash side may hang (a FIFO): it gets a timeout it can reach.
-    let (bash, _) = run(d, &vars, &bash_argv, 5);
+    let (bash, _) = run(d, &vars, &bash_argv, 5, i.stdin);
 
     let mut argv: Vec<OsString> = vec![common::sesame_bin().into()];
     match i.manifest {
@@ -510,7 +542,7 @@ fn both(i: &Input) -> (Outcome, Outcome) {
     } else {
         argv.extend(["env".into(), "-0".into()]);
     }
-    let (sesame, stderr) = run(d, &vars, &argv, 60);
+    let (sesame, stderr) = run(d, &vars, &argv, 60, i.stdin);
     // Nothing sesame printed holds a value: not a file's, not a variable's.
     let values = i
         .files
