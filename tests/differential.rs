@@ -297,7 +297,7 @@ fn a_missing_interpreter_is_127_as_under_tini_and_named() {
     let cases = [
         ("./crlf.sh", &["/bin/sh\\r", "CRLF"][..]),
         ("./gone.sh", &["/nonexistent/interp"]),
-        ("./no-loader", &["/lib64/ld-linux-x86-64.so.X", "static"]),
+        ("./no-loader", &["dynamically linked", "loader", "static"]),
     ];
     let [(_, tini), (_, ses)] = init_prefixes();
     for (cmd, says) in cases {

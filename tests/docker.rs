@@ -1394,7 +1394,7 @@ fn a_dynamic_binary_or_a_crlf_script_is_127_naming_what_is_missing() {
         std::fs::set_permissions(dir.join(f), std::fs::Permissions::from_mode(0o755)).unwrap();
     }
     for (n, (program, says)) in [
-        ("dyn", "it is dynamically linked and its loader /lib"),
+        ("dyn", "it is dynamically linked and its loader"),
         (
             "crlf.sh",
             "its #! interpreter /bin/sh\\r does not exist: the script has Windows (CRLF)",
