@@ -102,11 +102,13 @@ pub fn child_environment(
         v.sort_unstable();
         v
     }
+    // Every name a secret is injected as, whether or not the secret has a value: an
+    // absent optional secret must not leave its name to an inherited variable, which
+    // the program would take for the secret without any of its rules checked.
     let injected = sorted(
         report
             .verdicts
             .iter()
-            .filter(|v| matches!(v.resolved.outcome, Outcome::Found(_)))
             .filter_map(|v| v.resolved.spec.inject_env.as_deref())
             .collect(),
     );
@@ -139,17 +141,18 @@ pub fn child_environment(
     let vault_token = manifest.scrub && manifest.secrets.iter().any(|s| s.vault.is_some());
     let mut out = ChildEnv::default();
     for (name, value) in env.iter() {
-        let n = name.to_str();
-        let drop = match n {
-            Some(n) => {
-                has(&injected, n)
-                    || is_source(n)
-                    || (manifest.scrub && n.starts_with("SESAME_"))
-                    || (vault_token && n == "VAULT_TOKEN")
-                    || (manifest.clear_env && !kept(n, &manifest.keep_env))
-            }
-            None => manifest.clear_env,
-        };
+        // `SESAME_*` by bytes: a name that is not UTF-8 after the prefix is one too.
+        let sesame = manifest.scrub && name.as_bytes().starts_with(b"SESAME_");
+        let drop = sesame
+            || match name.to_str() {
+                Some(n) => {
+                    has(&injected, n)
+                        || is_source(n)
+                        || (vault_token && n == "VAULT_TOKEN")
+                        || (manifest.clear_env && !kept(n, &manifest.keep_env))
+                }
+                None => manifest.clear_env,
+            };
         if !drop {
             out.push(name.as_bytes(), value.as_bytes());
         }
