@@ -11,7 +11,7 @@
 
 use crate::cli::{GenerateArgs, GenerateFormat};
 use crate::error::Error;
-use crate::manifest::{Charset, Generate, SecretSpec};
+use crate::manifest::{Charset, Generate, SecretSpec, Trim};
 use crate::resolve::{Outcome, Resolved};
 use crate::secret::Secret;
 use crate::validate::check_rules;
@@ -67,7 +67,10 @@ pub fn run(args: &GenerateArgs, resolved: &[Resolved], secrets_dir: &Path) -> Re
             let mut wrote = Vec::new();
             for (spec, value) in &made {
                 let path = out_dir.join(file_name(spec));
-                match write_new(&path, value, args.force) {
+                // A text line ends in a newline, but only where the secret's `trim`
+                // drops it again: with `trim: none` it would become part of the value.
+                let newline = spec.trim != Trim::None;
+                match write_new(&path, value, newline, args.force) {
                     Ok(true) => wrote.push(path),
                     Ok(false) => tracing::warn!(
                         secret = %spec.name,
@@ -194,7 +197,7 @@ pub fn draw(rule: &Generate, decoded_bytes: Option<usize>) -> Result<Secret, Str
 /// opened without following a link at its name and without blocking, and only a regular
 /// file is truncated and written: with `--force` a FIFO there would block forever, a
 /// device would receive the value.
-fn write_new(path: &Path, value: &Secret, force: bool) -> std::io::Result<bool> {
+fn write_new(path: &Path, value: &Secret, newline: bool, force: bool) -> std::io::Result<bool> {
     use nix::fcntl::{OFlag, openat};
     use nix::sys::stat::Mode;
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -266,7 +269,9 @@ fn write_new(path: &Path, value: &Secret, force: bool) -> std::io::Result<bool> 
     // An existing file opened with --force keeps its old mode; set it.
     f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     f.write_all(value.expose().as_bytes())?;
-    f.write_all(b"\n")?;
+    if newline {
+        f.write_all(b"\n")?;
+    }
     Ok(true)
 }
 

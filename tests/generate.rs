@@ -45,6 +45,40 @@ fn generated_files_have_mode_0600_in_a_0700_directory_and_pass_validation() {
     }
 }
 
+/// What `generate` writes is what the secret then reads: a secret with `trim: none`
+/// keeps every byte of its file, so its file must not end in a newline the value does
+/// not have (a hex key of 41 characters, one over `max_length`, is no key at all).
+#[test]
+fn a_generated_file_reads_back_as_the_value_under_every_trim() {
+    let mut c = Case::new();
+    c.manifest(
+        "version: 1\nsecrets:\n  NONE:\n    trim: none\n    format: hex\n    max_length: 40\n    generate: {length: 40, charset: hex}\n  NEWLINE:\n    max_length: 40\n    generate: {length: 40, charset: alphanumeric}\n  SPACE:\n    trim: whitespace\n    max_length: 40\n    generate: {length: 40, charset: base64url}\n",
+    );
+    let out = c.path().join("gen");
+    c.run(&["generate", "--out", out.to_str().unwrap()]).code(0);
+    let none = std::fs::read(out.join("none")).unwrap();
+    assert_eq!(
+        none.len(),
+        40,
+        "trim: none: the file holds the value and nothing else"
+    );
+    for f in ["newline", "space"] {
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap().len(),
+            41,
+            "{f}: a text line"
+        );
+    }
+    c.run_raw(&[
+        "-m".into(),
+        c.manifest_path().into(),
+        "-d".into(),
+        out.clone().into(),
+        "check".into(),
+    ])
+    .code(0);
+}
+
 #[test]
 fn existing_files_are_kept_without_force_and_replaced_with_it() {
     let mut c = Case::new();
