@@ -78,11 +78,13 @@ impl ChildEnv {
     }
 }
 
-/// Whether `name` matches a `keep_env` entry (`LC_*` matches by prefix).
-fn kept(name: &str, keep: &[String]) -> bool {
+/// Whether `name` matches a `keep_env` entry (`LC_*` matches by prefix). Compared as
+/// bytes, so a name that is not UTF-8 is kept by the prefix it has (`"*"` keeps
+/// everything, as documented) and by nothing else.
+fn kept(name: &[u8], keep: &[String]) -> bool {
     keep.iter().any(|k| match k.strip_suffix('*') {
-        Some(prefix) => name.starts_with(prefix),
-        None => name == k,
+        Some(prefix) => name.starts_with(prefix.as_bytes()),
+        None => name == k.as_bytes(),
     })
 }
 
@@ -144,15 +146,10 @@ pub fn child_environment(
         // `SESAME_*` by bytes: a name that is not UTF-8 after the prefix is one too.
         let sesame = manifest.scrub && name.as_bytes().starts_with(b"SESAME_");
         let drop = sesame
-            || match name.to_str() {
-                Some(n) => {
-                    has(&injected, n)
-                        || is_source(n)
-                        || (vault_token && n == "VAULT_TOKEN")
-                        || (manifest.clear_env && !kept(n, &manifest.keep_env))
-                }
-                None => manifest.clear_env,
-            };
+            || (manifest.clear_env && !kept(name.as_bytes(), &manifest.keep_env))
+            || name.to_str().is_some_and(|n| {
+                has(&injected, n) || is_source(n) || (vault_token && n == "VAULT_TOKEN")
+            });
         if !drop {
             out.push(name.as_bytes(), value.as_bytes());
         }
@@ -476,10 +473,13 @@ mod tests {
     #[test]
     fn keep_env_matches_names_and_prefixes() {
         let keep = vec!["PATH".to_owned(), "LC_*".to_owned()];
-        assert!(kept("PATH", &keep));
-        assert!(kept("LC_ALL", &keep));
-        assert!(!kept("PATHX", &keep));
-        assert!(!kept("LANG", &keep));
+        assert!(kept(b"PATH", &keep));
+        assert!(kept(b"LC_ALL", &keep));
+        assert!(kept(b"LC_\xff", &keep));
+        assert!(!kept(b"PATHX", &keep));
+        assert!(!kept(b"LANG", &keep));
+        assert!(!kept(b"\xffPATH", &keep));
+        assert!(kept(b"\xff", &["*".to_owned()]));
     }
 
     #[test]

@@ -331,6 +331,33 @@ fn scrub_removes_a_sesame_variable_whose_name_is_not_utf8() {
     );
 }
 
+/// `keep_env: ["*"]` keeps everything, as documented: a name that is not UTF-8 too.
+/// With a list of names such a name matches none of them and goes.
+#[test]
+fn clear_env_judges_a_name_that_is_not_utf8_by_its_bytes() {
+    use std::os::unix::ffi::OsStringExt;
+    let c = Case::new();
+    for (keep, survives) in [("\"*\"", true), ("PATH", false), ("\"LC_*\"", true)] {
+        std::fs::write(
+            c.manifest_path(),
+            format!("version: 1\nclear_env: true\nkeep_env: [{keep}]\nsecrets: {{}}\n"),
+        )
+        .unwrap();
+        let out = std::process::Command::new(common::sesame_bin())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env(std::ffi::OsString::from_vec(b"LC_\xffX".to_vec()), "1")
+            .args(["-m".as_ref(), c.manifest_path().as_os_str()])
+            .args(["-d".as_ref(), c.secrets_dir().as_os_str()])
+            .args(["--no-init", "--", "/usr/bin/env", "-0"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "keep_env: [{keep}]");
+        let has = out.stdout.split(|&b| b == 0).any(|e| e == b"LC_\xffX=1");
+        assert_eq!(has, survives, "keep_env: [{keep}]");
+    }
+}
+
 #[test]
 fn clear_env_keeps_only_keep_env_and_secrets() {
     let mut c = Case::new();
