@@ -307,3 +307,57 @@ fn generate_gives_up_in_bounded_time_when_a_large_value_can_never_pass() {
         .code(78)
         .stderr_has("no value drawn in 1 try satisfies");
 }
+
+/// All or none, and never a file cut short: on a disk too small for one of two values
+/// (a 64 KiB tmpfs in a private mount namespace), `generate --force` leaves both old
+/// files as they were and no temporary file behind; without `--force`, nothing is
+/// created. A file cut short once stayed, and the next `generate` took it for a secret
+/// that exists.
+#[test]
+fn generate_writes_every_file_or_none_when_the_disk_is_full() {
+    if !common::is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let mut c = Case::new();
+    c.manifest(
+        "version: 1\nsecrets:\n  SMALL:\n    generate: {length: 40, charset: alphanumeric}\n  BIG:\n    generate: {length: 200000, charset: alphanumeric}\n",
+    );
+    let tiny = c.path().join("tiny");
+    std::fs::create_dir(&tiny).unwrap();
+    let out = tiny.join("s");
+    for force in [true, false] {
+        // The tmpfs exists only in the namespace: the script records what is left.
+        let script = format!(
+            "mount -t tmpfs -o size=64k,mode=0755 tmpfs {t} && mkdir -m 0700 {o} && \
+             if [ -n \"$FORCE\" ]; then printf old-small > {o}/small; printf old-big > {o}/big; fi; \
+             \"$@\"; rc=$?; ls -A {o} > {l}; cat {o}/small {o}/big > {v} 2>/dev/null; exit $rc",
+            t = tiny.display(),
+            o = out.display(),
+            l = c.path().join("left").display(),
+            v = c.path().join("values").display(),
+        );
+        c.wrapper(&["unshare", "--mount", "sh", "-c", &script, "sh"]);
+        c.env("FORCE", if force { "1" } else { "" });
+        let mut args = vec!["generate", "--out", out.to_str().unwrap()];
+        if force {
+            args.push("--force");
+        }
+        c.run(&args)
+            .code(78)
+            .stderr_has("BIG: cannot write")
+            .stderr_has("No space left on device");
+        let left = std::fs::read_to_string(c.path().join("left")).unwrap();
+        let values = std::fs::read_to_string(c.path().join("values")).unwrap();
+        if force {
+            assert_eq!(left, "big\nsmall\n", "force: nothing but the old files");
+            // Not assert_eq: a failure must not print generated values.
+            assert!(
+                values == "old-smallold-big",
+                "force: the old values are kept"
+            );
+        } else {
+            assert_eq!(left, "", "no force: nothing created");
+        }
+    }
+}
