@@ -75,7 +75,10 @@ pub fn run(args: &GenerateArgs, resolved: &[Resolved], secrets_dir: &Path) -> Re
                 // drops it again: with `trim: none` it would become part of the value.
                 let newline = spec.trim != Trim::None;
                 match stage(&path, value, newline, args.force) {
-                    Ok(Some(s)) => staged.push(s),
+                    Ok(Some(s)) => staged.push(Staged {
+                        secret: spec.name.clone(),
+                        ..s
+                    }),
                     Ok(None) => tracing::warn!(
                         secret = %spec.name,
                         "{}: {} exists; not overwritten (use --force)",
@@ -89,6 +92,26 @@ pub fn run(args: &GenerateArgs, resolved: &[Resolved], secrets_dir: &Path) -> Re
                     )),
                 }
             }
+            // Two secrets whose files are one file under two paths (a link in the
+            // directory): the second rename would replace the first value unseen.
+            let mut ids: Vec<_> = staged
+                .iter()
+                .filter_map(|s| {
+                    let st = nix::sys::stat::fstat(&s.dir).ok()?;
+                    Some(((st.st_dev, st.st_ino, s.name.clone()), s))
+                })
+                .collect();
+            ids.sort_by(|a, b| a.0.cmp(&b.0));
+            for w in ids.windows(2).filter(|w| w[0].0 == w[1].0) {
+                problems.push(format!(
+                    "{}: cannot write {}: it is the same file as {}'s {}; each secret needs a file of its own",
+                    w[1].1.secret,
+                    crate::shown::path(&w[1].1.path),
+                    w[0].1.secret,
+                    crate::shown::path(&w[0].1.path)
+                ));
+            }
+            drop(ids);
             let mut wrote = Vec::new();
             let mut staged = staged.into_iter();
             if problems.is_empty() {
@@ -96,8 +119,11 @@ pub fn run(args: &GenerateArgs, resolved: &[Resolved], secrets_dir: &Path) -> Re
                     match s.commit() {
                         Ok(path) => wrote.push(path),
                         Err((s, e)) => {
-                            problems
-                                .push(format!("cannot write {}: {e}", crate::shown::path(&s.path)));
+                            problems.push(format!(
+                                "{}: cannot write {}: {e}",
+                                s.secret,
+                                crate::shown::path(&s.path)
+                            ));
                             s.abandon();
                             break;
                         }
@@ -209,6 +235,7 @@ pub fn draw(rule: &Generate, decoded_bytes: Option<usize>) -> Result<Secret, Str
 /// A generated file written in full under a temporary name beside its own, waiting to
 /// be renamed into place.
 struct Staged {
+    secret: String,
     dir: std::os::fd::OwnedFd,
     temporary: std::ffi::OsString,
     name: std::ffi::OsString,
@@ -317,6 +344,7 @@ fn stage(
     };
     let (temporary, fd) = create_temporary(&dir_fd, name)?;
     let staged = Staged {
+        secret: String::new(),
         dir: dir_fd,
         temporary,
         name: name.to_owned(),

@@ -187,6 +187,7 @@ pub fn write_files(report: &Report, owner: Option<(u32, u32)>) -> Result<(), Err
             Err(e) => problems.push(failed(name, path, &e)),
         }
     }
+    problems.extend(same_file(&staged));
     if problems.is_empty() {
         let mut staged = staged.into_iter();
         while let Some(s) = staged.next() {
@@ -229,6 +230,41 @@ pub fn file_problems(report: &Report) -> Vec<(usize, String)> {
             ));
         }
     }
+    // Two targets that are one file under two paths (see `same_file`), where their
+    // directories exist already; a launch finds the rest once it has made them.
+    let mut ids: Vec<((u64, u64, &OsStr), usize)> = report
+        .verdicts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| {
+            let (Outcome::Found(_), Some((path, _))) =
+                (&v.resolved.outcome, &v.resolved.spec.inject_file)
+            else {
+                return None;
+            };
+            let (dir, name) = split(path).ok()?;
+            let st = nix::sys::stat::stat(dir).ok()?;
+            Some(((st.st_dev, st.st_ino, name), i))
+        })
+        .collect();
+    ids.sort_unstable();
+    for w in ids.windows(2).filter(|w| w[0].0 == w[1].0) {
+        let (a, b) = (&report.verdicts[w[0].1], &report.verdicts[w[1].1]);
+        if let (Some((pa, _)), Some((pb, _))) =
+            (&a.resolved.spec.inject_file, &b.resolved.spec.inject_file)
+        {
+            out.push((
+                w[1].1,
+                format!(
+                    "inject.file {}: it is the same file as {}'s inject.file {}; each secret needs a file of its own",
+                    crate::shown::path(pb),
+                    a.name(),
+                    crate::shown::path(pa)
+                ),
+            ));
+        }
+    }
+    out.sort_by_key(|(i, _)| *i);
     out
 }
 
@@ -356,6 +392,36 @@ fn probe(path: &Path, trust: &Trust) -> Result<(), String> {
             Err(e) => return Err(e.to_string()),
         }
     }
+}
+
+/// Two `inject.file`s that name one file by different paths (`/run/app/x` and
+/// `/var/run/app/x`, where `/var/run` links to `/run`): the manifest check compares
+/// the paths as written, so only the opened directories can tell. The second rename
+/// would silently replace the first secret's value with the second's.
+fn same_file(staged: &[Staged]) -> Vec<String> {
+    let id = |s: &Staged| {
+        nix::sys::stat::fstat(&*s.dir)
+            .ok()
+            .map(|st| (st.st_dev, st.st_ino, s.name.clone()))
+    };
+    let mut ids: Vec<(_, usize)> = staged
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| Some((id(s)?, i)))
+        .collect();
+    ids.sort_unstable();
+    ids.windows(2)
+        .filter(|w| w[0].0 == w[1].0)
+        .map(|w| {
+            let (a, b) = (&staged[w[0].1], &staged[w[1].1]);
+            let why = format!(
+                "it is the same file as {}'s inject.file {}; each secret needs a file of its own",
+                a.secret,
+                crate::shown::path(&a.target)
+            );
+            failed(&b.secret, &b.target, &why)
+        })
+        .collect()
 }
 
 /// One `inject.file` written to its temporary name, ready to be renamed into place.

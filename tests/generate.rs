@@ -361,3 +361,22 @@ fn generate_writes_every_file_or_none_when_the_disk_is_full() {
         }
     }
 }
+
+/// Two secrets whose files are one file under two paths (a link in the directory) are
+/// refused, not written one over the other: both would then read the second value.
+#[test]
+fn generate_refuses_two_secrets_that_would_share_one_file() {
+    let mut c = Case::new();
+    c.manifest(
+        "version: 1\nsecrets:\n  A:\n    file: x\n    generate: {length: 20, charset: hex}\n  B:\n    file: sub/x\n    generate: {length: 20, charset: hex}\n",
+    );
+    let out = c.path().join("gen");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::symlink(".", out.join("sub")).unwrap();
+    c.run(&["generate", "--out", out.to_str().unwrap()])
+        .code(78)
+        .stderr_has("B: cannot write")
+        .stderr_has("is the same file as A's");
+    assert!(!out.join("x").exists(), "nothing written");
+}
