@@ -41,9 +41,23 @@ pub fn run(args: &GenerateArgs, resolved: &[Resolved], secrets_dir: &Path) -> Re
         let Some(rule) = &r.spec.generate else {
             continue;
         };
-        if !args.force && !matches!(r.outcome, Outcome::Absent) {
-            tracing::info!(secret = %r.spec.name, "{}: already resolves; not generated (use --force)", r.spec.name);
-            continue;
+        match &r.outcome {
+            Outcome::Absent => {}
+            _ if args.force => {}
+            Outcome::Found(_) => {
+                tracing::info!(secret = %r.spec.name, "{}: already resolves; not generated (use --force)", r.spec.name);
+                continue;
+            }
+            // Neither there nor absent (a directory at its file, an `X_FILE` naming
+            // nothing): saying "already resolves" and exiting 0 hid the error until
+            // the launch, and a file written now would not be the one sesame reads.
+            Outcome::Failed(why) => {
+                problems.push(format!(
+                    "{}: not generated: {why} (fix that, or use --force)",
+                    r.spec.name
+                ));
+                continue;
+            }
         }
         match draw_valid(r.spec, rule) {
             Ok(v) => made.push((r.spec, v)),

@@ -380,3 +380,22 @@ fn generate_refuses_two_secrets_that_would_share_one_file() {
         .stderr_has("is the same file as A's");
     assert!(!out.join("x").exists(), "nothing written");
 }
+
+/// A secret that neither resolves nor is absent (a directory where its file goes, an
+/// `X_FILE` naming nothing) is an error for `generate`, not "already resolves" and exit
+/// 0 with nothing written; the others are still reported in the same run.
+#[test]
+fn generate_reports_a_secret_whose_source_fails_instead_of_saying_it_resolves() {
+    let mut c = Case::new();
+    c.manifest(
+        "version: 1\nsecrets:\n  DIR:\n    generate: {length: 20, charset: hex}\n  GONE:\n    generate: {length: 20, charset: hex}\n  NEW:\n    generate: {length: 20, charset: hex}\n",
+    );
+    std::fs::create_dir(c.secrets_dir().join("dir")).unwrap();
+    c.env("GONE_FILE", c.path().join("nothing-here").as_os_str());
+    let r = c.run(&["generate"]);
+    r.code(78)
+        .stderr_has("DIR: not generated: ")
+        .stderr_has("GONE: not generated: ")
+        .stderr_lacks("already resolves");
+    assert!(!c.secrets_dir().join("new").exists(), "all or none");
+}
