@@ -11,7 +11,7 @@
 
 use crate::cli::{GenerateArgs, GenerateFormat};
 use crate::error::Error;
-use crate::manifest::{Charset, Generate, SecretSpec};
+use crate::manifest::{Charset, Generate, SecretSpec, Trim};
 use crate::resolve::{Outcome, Resolved};
 use crate::secret::Secret;
 use crate::validate::check_rules;
@@ -41,9 +41,23 @@ pub fn run(args: &GenerateArgs, resolved: &[Resolved], secrets_dir: &Path) -> Re
         let Some(rule) = &r.spec.generate else {
             continue;
         };
-        if !args.force && !matches!(r.outcome, Outcome::Absent) {
-            tracing::info!(secret = %r.spec.name, "{}: already resolves; not generated (use --force)", r.spec.name);
-            continue;
+        match &r.outcome {
+            Outcome::Absent => {}
+            _ if args.force => {}
+            Outcome::Found(_) => {
+                tracing::info!(secret = %r.spec.name, "{}: already resolves; not generated (use --force)", r.spec.name);
+                continue;
+            }
+            // Neither there nor absent (a directory at its file, an `X_FILE` naming
+            // nothing): saying "already resolves" and exiting 0 hid the error until
+            // the launch, and a file written now would not be the one sesame reads.
+            Outcome::Failed(why) => {
+                problems.push(format!(
+                    "{}: not generated: {why} (fix that, or use --force)",
+                    r.spec.name
+                ));
+                continue;
+            }
         }
         match draw_valid(r.spec, rule) {
             Ok(v) => made.push((r.spec, v)),
@@ -64,12 +78,22 @@ pub fn run(args: &GenerateArgs, resolved: &[Resolved], secrets_dir: &Path) -> Re
             }
         }
         GenerateFormat::Files => {
-            let mut wrote = Vec::new();
+            // All or none: every file is written in full beside its name first, and
+            // only when all are ready are they renamed into place. A file cut short (a
+            // full disk) would otherwise stay, and a second `generate` would take it
+            // for a secret that exists; `--force` would leave half the set rotated.
+            let mut staged: Vec<Staged> = Vec::new();
             for (spec, value) in &made {
                 let path = out_dir.join(file_name(spec));
-                match write_new(&path, value, args.force) {
-                    Ok(true) => wrote.push(path),
-                    Ok(false) => tracing::warn!(
+                // A text line ends in a newline, but only where the secret's `trim`
+                // drops it again: with `trim: none` it would become part of the value.
+                let newline = spec.trim != Trim::None;
+                match stage(&path, value, newline, args.force) {
+                    Ok(Some(s)) => staged.push(Staged {
+                        secret: spec.name.clone(),
+                        ..s
+                    }),
+                    Ok(None) => tracing::warn!(
                         secret = %spec.name,
                         "{}: {} exists; not overwritten (use --force)",
                         spec.name,
@@ -82,6 +106,45 @@ pub fn run(args: &GenerateArgs, resolved: &[Resolved], secrets_dir: &Path) -> Re
                     )),
                 }
             }
+            // Two secrets whose files are one file under two paths (a link in the
+            // directory): the second rename would replace the first value unseen.
+            let mut ids: Vec<_> = staged
+                .iter()
+                .filter_map(|s| {
+                    let st = nix::sys::stat::fstat(&s.dir).ok()?;
+                    Some(((st.st_dev, st.st_ino, s.name.clone()), s))
+                })
+                .collect();
+            ids.sort_by(|a, b| a.0.cmp(&b.0));
+            for w in ids.windows(2).filter(|w| w[0].0 == w[1].0) {
+                problems.push(format!(
+                    "{}: cannot write {}: it is the same file as {}'s {}; each secret needs a file of its own",
+                    w[1].1.secret,
+                    crate::shown::path(&w[1].1.path),
+                    w[0].1.secret,
+                    crate::shown::path(&w[0].1.path)
+                ));
+            }
+            drop(ids);
+            let mut wrote = Vec::new();
+            let mut staged = staged.into_iter();
+            if problems.is_empty() {
+                for s in staged.by_ref() {
+                    match s.commit() {
+                        Ok(path) => wrote.push(path),
+                        Err((s, e)) => {
+                            problems.push(format!(
+                                "{}: cannot write {}: {e}",
+                                s.secret,
+                                crate::shown::path(&s.path)
+                            ));
+                            s.abandon();
+                            break;
+                        }
+                    }
+                }
+            }
+            staged.for_each(Staged::abandon);
             // A closed stdout must not panic sesame (println! would).
             let mut out = std::io::stdout().lock();
             for p in &wrote {
@@ -183,20 +246,60 @@ pub fn draw(rule: &Generate, decoded_bytes: Option<usize>) -> Result<Secret, Str
     Ok(Secret::new(text))
 }
 
-/// Writes `value` to `path` with mode 0600 in a 0700 directory. Returns `false`, and
-/// writes nothing, when the file exists and `force` is off.
+/// A generated file written in full under a temporary name beside its own, waiting to
+/// be renamed into place.
+struct Staged {
+    secret: String,
+    dir: std::os::fd::OwnedFd,
+    temporary: std::ffi::OsString,
+    name: std::ffi::OsString,
+    path: PathBuf,
+}
+
+impl Staged {
+    /// Renames the file into place; on failure hands it back for [`Staged::abandon`].
+    fn commit(self) -> Result<PathBuf, (Staged, std::io::Error)> {
+        match nix::fcntl::renameat(
+            &self.dir,
+            self.temporary.as_os_str(),
+            &self.dir,
+            self.name.as_os_str(),
+        ) {
+            Ok(()) => Ok(self.path),
+            Err(e) => Err((self, e.into())),
+        }
+    }
+
+    /// Removes the temporary file.
+    fn abandon(self) {
+        let _ = nix::unistd::unlinkat(
+            &self.dir,
+            self.temporary.as_os_str(),
+            nix::unistd::UnlinkatFlags::NoRemoveDir,
+        );
+    }
+}
+
+/// Writes `value` (and a newline when `newline`) to a new temporary file beside `path`,
+/// mode 0600, synced, in a 0700 directory. Returns `None`, and writes nothing, when
+/// something is at `path` and `force` is off; with `force`, only a regular file there
+/// may be replaced (with `--force` a FIFO there is refused, not waited on), and the new
+/// file gets its owner.
 ///
 /// As root, `--out` is walked by [`crate::walk`]'s rules, as an `inject.file` is: a link
 /// is followed only where root made it and the file's directory must be one only root
 /// can write, so a link a user planted on the way (`--out /home/app/secrets`, with
 /// `secrets -> /etc`) cannot make root create or, with `--force`, overwrite a file
-/// elsewhere. Any other user writes with its own rights, by path. Either way the file is
-/// opened without following a link at its name and without blocking, and only a regular
-/// file is truncated and written: with `--force` a FIFO there would block forever, a
-/// device would receive the value.
-fn write_new(path: &Path, value: &Secret, force: bool) -> std::io::Result<bool> {
-    use nix::fcntl::{OFlag, openat};
-    use nix::sys::stat::Mode;
+/// elsewhere. Any other user writes with its own rights, by path. The rename replaces
+/// the name; nothing is ever written through a link or into an existing file.
+fn stage(
+    path: &Path,
+    value: &Secret,
+    newline: bool,
+    force: bool,
+) -> std::io::Result<Option<Staged>> {
+    use nix::fcntl::{AtFlags, OFlag, openat};
+    use nix::sys::stat::{Mode, SFlag, fstatat};
     let dir = path.parent().unwrap_or(Path::new("."));
     let dir = if dir.as_os_str().is_empty() {
         Path::new(".")
@@ -206,7 +309,8 @@ fn write_new(path: &Path, value: &Secret, force: bool) -> std::io::Result<bool> 
     let name = path
         .file_name()
         .ok_or_else(|| std::io::Error::other("not a file path"))?;
-    let dir_fd: std::os::fd::OwnedFd = if nix::unistd::geteuid().is_root() {
+    let root = nix::unistd::geteuid().is_root();
+    let dir_fd: std::os::fd::OwnedFd = if root {
         let trust = crate::walk::Trust::current();
         let (d, _created) = crate::walk::open_dir(dir, &trust, crate::walk::Missing::Create(0o700))
             .map_err(|e| std::io::Error::other(e.to_string()))?;
@@ -240,34 +344,74 @@ fn write_new(path: &Path, value: &Secret, force: bool) -> std::io::Result<bool> 
             Mode::empty(),
         )?
     };
-    let mut flags = OFlag::O_WRONLY
-        | OFlag::O_CREAT
-        | OFlag::O_NOFOLLOW
-        | OFlag::O_NONBLOCK
-        | OFlag::O_NOCTTY
-        | OFlag::O_CLOEXEC;
-    if !force {
-        flags |= OFlag::O_EXCL;
-    }
-    let fd = match openat(&dir_fd, name, flags, Mode::from_bits_truncate(0o600)) {
-        Ok(fd) => fd,
-        Err(nix::errno::Errno::EEXIST) => return Ok(false),
-        // ENXIO: a FIFO nobody reads; ELOOP: a link at the name.
-        Err(nix::errno::Errno::ENXIO) => {
+    // What is at the name now: nothing, a file to keep (no --force) or to replace.
+    let owner = match fstatat(&dir_fd, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+        Ok(_) if !force => return Ok(None),
+        Ok(st)
+            if SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) != SFlag::S_IFREG =>
+        {
             return Err(std::io::Error::other("is not a regular file"));
         }
+        Ok(st) => Some((st.st_uid, st.st_gid)),
+        Err(nix::errno::Errno::ENOENT) => None,
         Err(e) => return Err(e.into()),
     };
-    let mut f = std::fs::File::from(fd);
-    if !f.metadata()?.file_type().is_file() {
-        return Err(std::io::Error::other("is not a regular file"));
+    let (temporary, fd) = create_temporary(&dir_fd, name)?;
+    let staged = Staged {
+        secret: String::new(),
+        dir: dir_fd,
+        temporary,
+        name: name.to_owned(),
+        path: path.to_path_buf(),
+    };
+    let written = (|| {
+        let mut f = std::fs::File::from(fd);
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        // `--force` replaces the value, not who may read it (a file chowned to the
+        // program's user stays the program's).
+        if let (true, Some((uid, gid))) = (root, owner) {
+            nix::unistd::fchown(&f, Some(uid.into()), Some(gid.into()))?;
+        }
+        f.write_all(value.expose().as_bytes())?;
+        if newline {
+            f.write_all(b"\n")?;
+        }
+        f.sync_all()
+    })();
+    match written {
+        Ok(()) => Ok(Some(staged)),
+        Err(e) => {
+            staged.abandon();
+            Err(e)
+        }
     }
-    f.set_len(0)?;
-    // An existing file opened with --force keeps its old mode; set it.
-    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    f.write_all(value.expose().as_bytes())?;
-    f.write_all(b"\n")?;
-    Ok(true)
+}
+
+/// A new file beside `name` in `dir`, under a random name no one else has (`O_EXCL`).
+fn create_temporary(
+    dir: &std::os::fd::OwnedFd,
+    name: &std::ffi::OsStr,
+) -> std::io::Result<(std::ffi::OsString, std::os::fd::OwnedFd)> {
+    use nix::fcntl::{OFlag, openat};
+    use nix::sys::stat::Mode;
+    for _ in 0..16 {
+        let mut raw = [0u8; 8];
+        random(&mut raw).map_err(std::io::Error::other)?;
+        let mut temporary = std::ffi::OsString::from(".");
+        temporary.push(name);
+        temporary.push(format!(".sesame-{:016x}", u64::from_ne_bytes(raw)));
+        match openat(
+            dir,
+            temporary.as_os_str(),
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::from_bits_truncate(0o600),
+        ) {
+            Ok(fd) => return Ok((temporary, fd)),
+            Err(nix::errno::Errno::EEXIST) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(std::io::Error::other("cannot create a temporary file"))
 }
 
 #[cfg(test)]

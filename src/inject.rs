@@ -78,11 +78,13 @@ impl ChildEnv {
     }
 }
 
-/// Whether `name` matches a `keep_env` entry (`LC_*` matches by prefix).
-fn kept(name: &str, keep: &[String]) -> bool {
+/// Whether `name` matches a `keep_env` entry (`LC_*` matches by prefix). Compared as
+/// bytes, so a name that is not UTF-8 is kept by the prefix it has (`"*"` keeps
+/// everything, as documented) and by nothing else.
+fn kept(name: &[u8], keep: &[String]) -> bool {
     keep.iter().any(|k| match k.strip_suffix('*') {
-        Some(prefix) => name.starts_with(prefix),
-        None => name == k,
+        Some(prefix) => name.starts_with(prefix.as_bytes()),
+        None => name == k.as_bytes(),
     })
 }
 
@@ -102,11 +104,13 @@ pub fn child_environment(
         v.sort_unstable();
         v
     }
+    // Every name a secret is injected as, whether or not the secret has a value: an
+    // absent optional secret must not leave its name to an inherited variable, which
+    // the program would take for the secret without any of its rules checked.
     let injected = sorted(
         report
             .verdicts
             .iter()
-            .filter(|v| matches!(v.resolved.outcome, Outcome::Found(_)))
             .filter_map(|v| v.resolved.spec.inject_env.as_deref())
             .collect(),
     );
@@ -139,17 +143,13 @@ pub fn child_environment(
     let vault_token = manifest.scrub && manifest.secrets.iter().any(|s| s.vault.is_some());
     let mut out = ChildEnv::default();
     for (name, value) in env.iter() {
-        let n = name.to_str();
-        let drop = match n {
-            Some(n) => {
-                has(&injected, n)
-                    || is_source(n)
-                    || (manifest.scrub && n.starts_with("SESAME_"))
-                    || (vault_token && n == "VAULT_TOKEN")
-                    || (manifest.clear_env && !kept(n, &manifest.keep_env))
-            }
-            None => manifest.clear_env,
-        };
+        // `SESAME_*` by bytes: a name that is not UTF-8 after the prefix is one too.
+        let sesame = manifest.scrub && name.as_bytes().starts_with(b"SESAME_");
+        let drop = sesame
+            || (manifest.clear_env && !kept(name.as_bytes(), &manifest.keep_env))
+            || name.to_str().is_some_and(|n| {
+                has(&injected, n) || is_source(n) || (vault_token && n == "VAULT_TOKEN")
+            });
         if !drop {
             out.push(name.as_bytes(), value.as_bytes());
         }
@@ -187,6 +187,7 @@ pub fn write_files(report: &Report, owner: Option<(u32, u32)>) -> Result<(), Err
             Err(e) => problems.push(failed(name, path, &e)),
         }
     }
+    problems.extend(same_file(&staged));
     if problems.is_empty() {
         let mut staged = staged.into_iter();
         while let Some(s) = staged.next() {
@@ -229,6 +230,41 @@ pub fn file_problems(report: &Report) -> Vec<(usize, String)> {
             ));
         }
     }
+    // Two targets that are one file under two paths (see `same_file`), where their
+    // directories exist already; a launch finds the rest once it has made them.
+    let mut ids: Vec<((u64, u64, &OsStr), usize)> = report
+        .verdicts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| {
+            let (Outcome::Found(_), Some((path, _))) =
+                (&v.resolved.outcome, &v.resolved.spec.inject_file)
+            else {
+                return None;
+            };
+            let (dir, name) = split(path).ok()?;
+            let st = nix::sys::stat::stat(dir).ok()?;
+            Some(((st.st_dev, st.st_ino, name), i))
+        })
+        .collect();
+    ids.sort_unstable();
+    for w in ids.windows(2).filter(|w| w[0].0 == w[1].0) {
+        let (a, b) = (&report.verdicts[w[0].1], &report.verdicts[w[1].1]);
+        if let (Some((pa, _)), Some((pb, _))) =
+            (&a.resolved.spec.inject_file, &b.resolved.spec.inject_file)
+        {
+            out.push((
+                w[1].1,
+                format!(
+                    "inject.file {}: it is the same file as {}'s inject.file {}; each secret needs a file of its own",
+                    crate::shown::path(pb),
+                    a.name(),
+                    crate::shown::path(pa)
+                ),
+            ));
+        }
+    }
+    out.sort_by_key(|(i, _)| *i);
     out
 }
 
@@ -358,6 +394,36 @@ fn probe(path: &Path, trust: &Trust) -> Result<(), String> {
     }
 }
 
+/// Two `inject.file`s that name one file by different paths (`/run/app/x` and
+/// `/var/run/app/x`, where `/var/run` links to `/run`): the manifest check compares
+/// the paths as written, so only the opened directories can tell. The second rename
+/// would silently replace the first secret's value with the second's.
+fn same_file(staged: &[Staged]) -> Vec<String> {
+    let id = |s: &Staged| {
+        nix::sys::stat::fstat(&*s.dir)
+            .ok()
+            .map(|st| (st.st_dev, st.st_ino, s.name.clone()))
+    };
+    let mut ids: Vec<(_, usize)> = staged
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| Some((id(s)?, i)))
+        .collect();
+    ids.sort_unstable();
+    ids.windows(2)
+        .filter(|w| w[0].0 == w[1].0)
+        .map(|w| {
+            let (a, b) = (&staged[w[0].1], &staged[w[1].1]);
+            let why = format!(
+                "it is the same file as {}'s inject.file {}; each secret needs a file of its own",
+                a.secret,
+                crate::shown::path(&a.target)
+            );
+            failed(&b.secret, &b.target, &why)
+        })
+        .collect()
+}
+
 /// One `inject.file` written to its temporary name, ready to be renamed into place.
 struct Staged {
     secret: String,
@@ -473,10 +539,13 @@ mod tests {
     #[test]
     fn keep_env_matches_names_and_prefixes() {
         let keep = vec!["PATH".to_owned(), "LC_*".to_owned()];
-        assert!(kept("PATH", &keep));
-        assert!(kept("LC_ALL", &keep));
-        assert!(!kept("PATHX", &keep));
-        assert!(!kept("LANG", &keep));
+        assert!(kept(b"PATH", &keep));
+        assert!(kept(b"LC_ALL", &keep));
+        assert!(kept(b"LC_\xff", &keep));
+        assert!(!kept(b"PATHX", &keep));
+        assert!(!kept(b"LANG", &keep));
+        assert!(!kept(b"\xffPATH", &keep));
+        assert!(kept(b"\xff", &["*".to_owned()]));
     }
 
     #[test]

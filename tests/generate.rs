@@ -45,6 +45,40 @@ fn generated_files_have_mode_0600_in_a_0700_directory_and_pass_validation() {
     }
 }
 
+/// What `generate` writes is what the secret then reads: a secret with `trim: none`
+/// keeps every byte of its file, so its file must not end in a newline the value does
+/// not have (a hex key of 41 characters, one over `max_length`, is no key at all).
+#[test]
+fn a_generated_file_reads_back_as_the_value_under_every_trim() {
+    let mut c = Case::new();
+    c.manifest(
+        "version: 1\nsecrets:\n  NONE:\n    trim: none\n    format: hex\n    max_length: 40\n    generate: {length: 40, charset: hex}\n  NEWLINE:\n    max_length: 40\n    generate: {length: 40, charset: alphanumeric}\n  SPACE:\n    trim: whitespace\n    max_length: 40\n    generate: {length: 40, charset: base64url}\n",
+    );
+    let out = c.path().join("gen");
+    c.run(&["generate", "--out", out.to_str().unwrap()]).code(0);
+    let none = std::fs::read(out.join("none")).unwrap();
+    assert_eq!(
+        none.len(),
+        40,
+        "trim: none: the file holds the value and nothing else"
+    );
+    for f in ["newline", "space"] {
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap().len(),
+            41,
+            "{f}: a text line"
+        );
+    }
+    c.run_raw(&[
+        "-m".into(),
+        c.manifest_path().into(),
+        "-d".into(),
+        out.clone().into(),
+        "check".into(),
+    ])
+    .code(0);
+}
+
 #[test]
 fn existing_files_are_kept_without_force_and_replaced_with_it() {
     let mut c = Case::new();
@@ -272,4 +306,96 @@ fn generate_gives_up_in_bounded_time_when_a_large_value_can_never_pass() {
     c.run(&["generate", "--format", "env"])
         .code(78)
         .stderr_has("no value drawn in 1 try satisfies");
+}
+
+/// All or none, and never a file cut short: on a disk too small for one of two values
+/// (a 64 KiB tmpfs in a private mount namespace), `generate --force` leaves both old
+/// files as they were and no temporary file behind; without `--force`, nothing is
+/// created. A file cut short once stayed, and the next `generate` took it for a secret
+/// that exists.
+#[test]
+fn generate_writes_every_file_or_none_when_the_disk_is_full() {
+    if !common::is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let mut c = Case::new();
+    c.manifest(
+        "version: 1\nsecrets:\n  SMALL:\n    generate: {length: 40, charset: alphanumeric}\n  BIG:\n    generate: {length: 200000, charset: alphanumeric}\n",
+    );
+    let tiny = c.path().join("tiny");
+    std::fs::create_dir(&tiny).unwrap();
+    let out = tiny.join("s");
+    for force in [true, false] {
+        // The tmpfs exists only in the namespace: the script records what is left.
+        let script = format!(
+            "mount -t tmpfs -o size=64k,mode=0755 tmpfs {t} && mkdir -m 0700 {o} && \
+             if [ -n \"$FORCE\" ]; then printf old-small > {o}/small; printf old-big > {o}/big; fi; \
+             \"$@\"; rc=$?; ls -A {o} > {l}; cat {o}/small {o}/big > {v} 2>/dev/null; exit $rc",
+            t = tiny.display(),
+            o = out.display(),
+            l = c.path().join("left").display(),
+            v = c.path().join("values").display(),
+        );
+        c.wrapper(&["unshare", "--mount", "sh", "-c", &script, "sh"]);
+        c.env("FORCE", if force { "1" } else { "" });
+        let mut args = vec!["generate", "--out", out.to_str().unwrap()];
+        if force {
+            args.push("--force");
+        }
+        c.run(&args)
+            .code(78)
+            .stderr_has("BIG: cannot write")
+            .stderr_has("No space left on device");
+        let left = std::fs::read_to_string(c.path().join("left")).unwrap();
+        let values = std::fs::read_to_string(c.path().join("values")).unwrap();
+        if force {
+            assert_eq!(left, "big\nsmall\n", "force: nothing but the old files");
+            // Not assert_eq: a failure must not print generated values.
+            assert!(
+                values == "old-smallold-big",
+                "force: the old values are kept"
+            );
+        } else {
+            assert_eq!(left, "", "no force: nothing created");
+        }
+    }
+}
+
+/// Two secrets whose files are one file under two paths (a link in the directory) are
+/// refused, not written one over the other: both would then read the second value.
+#[test]
+fn generate_refuses_two_secrets_that_would_share_one_file() {
+    let mut c = Case::new();
+    c.manifest(
+        "version: 1\nsecrets:\n  A:\n    file: x\n    generate: {length: 20, charset: hex}\n  B:\n    file: sub/x\n    generate: {length: 20, charset: hex}\n",
+    );
+    let out = c.path().join("gen");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::symlink(".", out.join("sub")).unwrap();
+    c.run(&["generate", "--out", out.to_str().unwrap()])
+        .code(78)
+        .stderr_has("B: cannot write")
+        .stderr_has("is the same file as A's");
+    assert!(!out.join("x").exists(), "nothing written");
+}
+
+/// A secret that neither resolves nor is absent (a directory where its file goes, an
+/// `X_FILE` naming nothing) is an error for `generate`, not "already resolves" and exit
+/// 0 with nothing written; the others are still reported in the same run.
+#[test]
+fn generate_reports_a_secret_whose_source_fails_instead_of_saying_it_resolves() {
+    let mut c = Case::new();
+    c.manifest(
+        "version: 1\nsecrets:\n  DIR:\n    generate: {length: 20, charset: hex}\n  GONE:\n    generate: {length: 20, charset: hex}\n  NEW:\n    generate: {length: 20, charset: hex}\n",
+    );
+    std::fs::create_dir(c.secrets_dir().join("dir")).unwrap();
+    c.env("GONE_FILE", c.path().join("nothing-here").as_os_str());
+    let r = c.run(&["generate"]);
+    r.code(78)
+        .stderr_has("DIR: not generated: ")
+        .stderr_has("GONE: not generated: ")
+        .stderr_lacks("already resolves");
+    assert!(!c.secrets_dir().join("new").exists(), "all or none");
 }

@@ -244,6 +244,35 @@ fn inject_files_are_written_all_or_none_and_every_bad_one_is_reported() {
     assert_eq!(left, ["db"], "no temporary file left behind");
 }
 
+/// Two `inject.file`s that are one file under two paths (through a link root made, as
+/// Debian's `/var/run -> /run`) are refused: the second rename would silently give the
+/// first secret's file the second secret's value. Nothing is written.
+#[test]
+fn two_inject_files_that_are_one_file_through_a_link_are_refused() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut c = Case::new();
+    let real = c.path().join("run");
+    std::fs::create_dir(&real).unwrap();
+    std::os::unix::fs::symlink(&real, c.path().join("var-run")).unwrap();
+    let first = real.join("app/x");
+    let second = c.path().join("var-run/app/x");
+    inject_manifest(&mut c, &[&first, &second]);
+    plant_values(&mut c, 2);
+    let r = c.run(&["--", "sh", "-c", "echo COMMAND-RAN"]);
+    r.code(78)
+        .stderr_has("S1: cannot write inject.file")
+        .stderr_has("is the same file as S0's inject.file");
+    assert!(!r.stdout.contains("COMMAND-RAN"));
+    assert!(!real.join("app").exists(), "nothing written, nothing made");
+    // `check` says so too, once the directory exists.
+    std::fs::create_dir(real.join("app")).unwrap();
+    c.run(&["check"])
+        .code(78)
+        .stdout_has("is the same file as S0's inject.file");
+}
+
 #[test]
 fn check_reports_every_bad_inject_file_and_the_unknown_user_without_writing() {
     if !root_or_skip() {

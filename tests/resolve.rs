@@ -285,6 +285,79 @@ fn scrub_removes_sources_and_sesame_variables_and_keeps_the_rest() {
     );
 }
 
+/// An optional secret that is absent does not leave its `inject.env` name to whatever
+/// sesame inherited: the program would take an unvalidated `PGPASSWORD` for the secret
+/// the manifest says is absent (docs/reference.md: every variable a secret is injected
+/// as is removed), with `scrub: false` too.
+#[test]
+fn an_absent_optional_secret_does_not_pass_on_an_inherited_value_under_its_injected_name() {
+    for scrub in ["true", "false"] {
+        let mut c = Case::new();
+        c.manifest(&format!(
+            "version: 1\nscrub: {scrub}\nsecrets:\n  DB_PASSWORD:\n    required: false\n    min_length: 40\n    inject: {{env: PGPASSWORD}}\n  GONE:\n    required_in: [production]\n    inject: {{env: APP_GONE}}\n"
+        ));
+        c.env("PGPASSWORD", "inherited-unvalidated")
+            .env("APP_GONE", "inherited-too");
+        let (r, env) = child_env(&mut c, &[]);
+        r.code(0)
+            .stderr_has("DB_PASSWORD: optional secret is absent");
+        assert!(!has_name(&env, "PGPASSWORD"), "scrub: {scrub}");
+        assert!(!has_name(&env, "APP_GONE"), "scrub: {scrub}");
+    }
+}
+
+/// `SESAME_*` goes whatever follows the prefix, bytes that are not UTF-8 included.
+#[test]
+fn scrub_removes_a_sesame_variable_whose_name_is_not_utf8() {
+    use std::os::unix::ffi::OsStringExt;
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  A: {}\n");
+    let out = std::process::Command::new(common::sesame_bin())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("SESAME_MANIFEST", c.manifest_path())
+        .env("SESAME_SECRETS_DIR", c.secrets_dir())
+        .env("A", "a-value-for-the-non-utf8-test")
+        .env(std::ffi::OsString::from_vec(b"SESAME_\xffX".to_vec()), "1")
+        .args(["--no-init", "--", "env", "-0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        !out.stdout
+            .split(|&b| b == 0)
+            .any(|e| e.starts_with(b"SESAME_")),
+        "a SESAME_ variable reached the command"
+    );
+}
+
+/// `keep_env: ["*"]` keeps everything, as documented: a name that is not UTF-8 too.
+/// With a list of names such a name matches none of them and goes.
+#[test]
+fn clear_env_judges_a_name_that_is_not_utf8_by_its_bytes() {
+    use std::os::unix::ffi::OsStringExt;
+    let c = Case::new();
+    for (keep, survives) in [("\"*\"", true), ("PATH", false), ("\"LC_*\"", true)] {
+        std::fs::write(
+            c.manifest_path(),
+            format!("version: 1\nclear_env: true\nkeep_env: [{keep}]\nsecrets: {{}}\n"),
+        )
+        .unwrap();
+        let out = std::process::Command::new(common::sesame_bin())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env(std::ffi::OsString::from_vec(b"LC_\xffX".to_vec()), "1")
+            .args(["-m".as_ref(), c.manifest_path().as_os_str()])
+            .args(["-d".as_ref(), c.secrets_dir().as_os_str()])
+            .args(["--no-init", "--", "/usr/bin/env", "-0"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "keep_env: [{keep}]");
+        let has = out.stdout.split(|&b| b == 0).any(|e| e == b"LC_\xffX=1");
+        assert_eq!(has, survives, "keep_env: [{keep}]");
+    }
+}
+
 #[test]
 fn clear_env_keeps_only_keep_env_and_secrets() {
     let mut c = Case::new();
