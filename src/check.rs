@@ -45,6 +45,34 @@ pub fn print(args: &CheckArgs, report: &Report, ctx: &Context) -> Result<i32, Er
     Ok(code)
 }
 
+/// `check --format json` when there is no report to print: the manifest could not be
+/// read or is invalid (exit 78). A program reading the JSON still gets one object, with
+/// `ok: false`, no secrets, and each manifest problem as one string of `manifest`; the
+/// same lines go to stderr as for every format.
+pub fn print_manifest_error(args: &CheckArgs, error: &Error) {
+    if args.quiet
+        || args.explain.is_some()
+        || args.format != ReportFormat::Json
+        || !matches!(error, Error::Manifest(_))
+    {
+        return;
+    }
+    let text = error.to_string();
+    let problems: Vec<&str> = text.lines().collect();
+    let doc = json!({
+        "ok": false,
+        "errors": problems.len(),
+        "warnings": 0,
+        "manifest": problems,
+        "secrets": [],
+        "unused": [],
+    });
+    let mut out = std::io::stdout().lock();
+    let _ = out
+        .write_all(format!("{doc}\n").as_bytes())
+        .and_then(|_| out.flush());
+}
+
 /// Colour only for a person at a terminal, and never when `NO_COLOR` is set and not
 /// empty (no-color.org).
 fn use_colour(ctx: &Context) -> bool {

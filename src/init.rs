@@ -174,6 +174,17 @@ pub fn hold_signals() {
     block_signals();
 }
 
+/// Gives back the mask sesame was started with, after [`hold_signals`] held signals for
+/// a supervisor that will not run after all (as PID 1, `check`, `generate` or
+/// `--no-init`): a signal that came in between is delivered now, as it would have been.
+pub fn release_signals() {
+    if let Some(mask) = INHERITED_MASK.get()
+        && let Err(e) = sigprocmask(SigmaskHow::SIG_SETMASK, Some(mask), None)
+    {
+        fail_internal(&format!("sigprocmask: {e}"));
+    }
+}
+
 /// Whether sesame is PID 1 of its PID namespace (`SESAME_INIT=auto` supervises then).
 pub fn is_pid1() -> bool {
     getpid().as_raw() == 1

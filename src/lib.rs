@@ -87,6 +87,14 @@ pub(crate) fn repeats<'a, T, K: Ord>(
 /// (when it returns at all: a successful launch replaces the process).
 pub fn run() -> i32 {
     install_panic_hook();
+    // As PID 1, signals are held from the first moment (`init::hold_signals`): the
+    // kernel drops those PID 1 has no handler for, and a `docker stop` that came while
+    // sesame parsed its command line would be lost. Released below unless sesame will
+    // supervise.
+    let pid1 = init::is_pid1();
+    if pid1 {
+        init::hold_signals();
+    }
     // A closed stderr (or stdout for `check`) must not kill sesame with SIGPIPE before
     // the command starts; the command gets the inherited disposition back before exec.
     init::ignore_sigpipe();
@@ -116,10 +124,10 @@ pub fn run() -> i32 {
     };
     let quiet = matches!(&cli.action, Some(Action::Check(c)) if c.quiet);
     log::init(settings.log_format, (!quiet).then_some(settings.log_level));
-    // A launch that will supervise as PID 1: signals sent while sesame resolves must
-    // wait for the command, not vanish (`init::hold_signals`).
-    if cli.action.is_none() && settings.init != InitMode::Never && init::is_pid1() {
-        init::hold_signals();
+    // Only a launch that will supervise keeps them held: signals sent while sesame
+    // resolves then wait for the command instead of vanishing.
+    if pid1 && !(cli.action.is_none() && settings.init != InitMode::Never) {
+        init::release_signals();
     }
 
     match main_job(&cli, &settings, env) {
@@ -212,8 +220,14 @@ fn main_job(cli: &Cli, settings: &Settings, env: Environment) -> Result<i32, Err
             ));
         }
     };
-    let manifest = load_manifest(settings)?;
-    let plan = Plan::new(settings, &manifest, &env)?;
+    // `check --format json` prints an object even when there is no report to print.
+    let for_check = |e: &Error| {
+        if let Some(Action::Check(args)) = &cli.action {
+            check::print_manifest_error(args, e);
+        }
+    };
+    let manifest = load_manifest(settings).inspect_err(for_check)?;
+    let plan = Plan::new(settings, &manifest, &env).inspect_err(for_check)?;
     let ctx = plan.context(&env);
     let resolved = resolve::resolve_all(&plan.specs, &ctx);
     #[cfg(debug_assertions)]

@@ -51,6 +51,45 @@ fn text_report_has_a_row_per_secret_unused_files_and_counts() {
     }
 }
 
+/// A manifest that cannot be used still gives `--format json` one object (before, stdout
+/// was empty and a program parsing it failed on nothing): `ok: false`, each manifest
+/// problem a string of `manifest`, no secrets; stderr as ever, exit 78.
+#[test]
+fn json_report_of_an_invalid_or_missing_manifest_is_still_one_object() {
+    let mut c = Case::new();
+    c.manifest("version: 1\nsecrets:\n  A: {min_length: x, bogus: 1}\n");
+    let r = c.run(&["check", "--format", "json"]);
+    r.code(78).stderr_has("secrets.A.bogus: unknown field");
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("valid JSON");
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["errors"], 2);
+    assert_eq!(doc["secrets"], serde_json::json!([]));
+    let problems = doc["manifest"].as_array().unwrap();
+    assert!(
+        problems[0]
+            .as_str()
+            .unwrap()
+            .contains("secrets.A.min_length")
+    );
+    assert!(problems[1].as_str().unwrap().contains("secrets.A.bogus"));
+
+    let gone = Case::new();
+    let _ = std::fs::remove_file(gone.manifest_path());
+    let r = gone.run(&["check", "--format", "json"]);
+    r.code(78);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("valid JSON");
+    assert!(
+        doc["manifest"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("no such file")
+    );
+    // Text and --quiet print nothing on stdout, as before.
+    assert_eq!(c.run(&["check"]).code(78).stdout, "");
+    let quiet = c.run(&["check", "--format", "json", "--quiet"]);
+    assert_eq!(quiet.code(78).stdout, "");
+}
+
 #[test]
 fn json_report_is_machine_readable() {
     let c = case();

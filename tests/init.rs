@@ -828,11 +828,23 @@ fn a_sigterm_to_pid_1_before_the_command_starts_reaches_the_command() {
         "trap 'exit 7' TERM; i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; exit 5",
     ]);
     let sesame = namespace_init(running.pid());
+    // sesame blocks signals in its first lines; between the exec and those lines no
+    // program can hold a signal (tini cannot either), so wait for the mask to be set.
+    poll(Duration::from_secs(30), "sesame to block signals", || {
+        let status = std::fs::read_to_string(format!("/proc/{sesame}/status")).ok()?;
+        let blocked = status.lines().find_map(|l| l.strip_prefix("SigBlk:"))?;
+        (u64::from_str_radix(blocked.trim(), 16).ok()? != 0).then_some(())
+    });
+    // Whether the signal arrives while sesame still resolves (100,000 secrets take a
+    // second or more) is a race this test almost always wins; the assertion below holds
+    // either way on the fixed code (a command already running gets it forwarded), and
+    // fails on the old code whenever the race is won (exit 5). Not asserted, so a loaded
+    // machine cannot make the test fail for the wrong reason.
+    let early = common::children_of(sesame).is_empty();
     send_signal(sesame, sig::TERM);
-    assert!(
-        common::children_of(sesame).is_empty(),
-        "the signal must arrive while sesame is still resolving (no command yet)"
-    );
+    if !early {
+        eprintln!("note: the command had started before the signal; only forwarding was tested");
+    }
     // The command gets it as soon as it starts: usually before its trap is set (143),
     // else through the trap (7); never not at all (5, its own end).
     let r = c.finish(running);
