@@ -14,11 +14,13 @@ use crate::error::Error;
 use crate::manifest::{Charset, Generate, SecretSpec, Trim};
 use crate::resolve::{Outcome, Resolved};
 use crate::secret::Secret;
+use crate::stage::{self, Staged};
 use crate::validate::check_rules;
 use base64::Engine;
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use zeroize::Zeroizing;
 
 /// How often a value is drawn again when it fails the secret's rules (a `pattern`
@@ -88,70 +90,39 @@ pub fn run(args: &GenerateArgs, resolved: &[Resolved], secrets_dir: &Path) -> Re
                 // A text line ends in a newline, but only where the secret's `trim`
                 // drops it again: with `trim: none` it would become part of the value.
                 let newline = spec.trim != Trim::None;
-                match stage(&path, value, newline, args.force) {
-                    Ok(Some(s)) => staged.push(Staged {
-                        secret: spec.name.clone(),
-                        ..s
-                    }),
+                match stage(&spec.name, &path, value, newline, args.force) {
+                    Ok(Some(s)) => staged.push(s),
                     Ok(None) => tracing::warn!(
                         secret = %spec.name,
                         "{}: {} exists; not overwritten (use --force)",
                         spec.name,
                         crate::shown::path(&path)
                     ),
-                    Err(e) => problems.push(format!(
-                        "{}: cannot write {}: {e}",
-                        spec.name,
-                        crate::shown::path(&path)
-                    )),
+                    Err(e) => problems.push(cannot_write(&spec.name, &path, &e)),
                 }
             }
             // Two secrets whose files are one file under two paths (a link in the
             // directory): the second rename would replace the first value unseen.
-            let mut ids: Vec<_> = staged
-                .iter()
-                .filter_map(|s| {
-                    let st = nix::sys::stat::fstat(&s.dir).ok()?;
-                    Some(((st.st_dev, st.st_ino, s.name.clone()), s))
-                })
-                .collect();
-            ids.sort_by(|a, b| a.0.cmp(&b.0));
-            for w in ids.windows(2).filter(|w| w[0].0 == w[1].0) {
-                problems.push(format!(
-                    "{}: cannot write {}: it is the same file as {}'s {}; each secret needs a file of its own",
-                    w[1].1.secret,
-                    crate::shown::path(&w[1].1.path),
-                    w[0].1.secret,
-                    crate::shown::path(&w[0].1.path)
-                ));
+            for (first, later) in stage::same_files(&staged) {
+                let (a, b) = (&staged[first], &staged[later]);
+                let why = format!(
+                    "it is the same file as {}'s {}; each secret needs a file of its own",
+                    a.secret,
+                    crate::shown::path(&a.path)
+                );
+                problems.push(cannot_write(&b.secret, &b.path, &why));
             }
-            drop(ids);
-            let mut wrote = Vec::new();
-            let mut staged = staged.into_iter();
-            if problems.is_empty() {
-                for s in staged.by_ref() {
-                    match s.commit() {
-                        Ok(path) => wrote.push(path),
-                        Err((s, e)) => {
-                            problems.push(format!(
-                                "{}: cannot write {}: {e}",
-                                s.secret,
-                                crate::shown::path(&s.path)
-                            ));
-                            s.abandon();
-                            break;
-                        }
-                    }
-                }
+            if !problems.is_empty() {
+                stage::abandon_all(staged);
+                return Err(Error::Generate(problems.join("\n")));
             }
-            staged.for_each(Staged::abandon);
+            let wrote = stage::commit_all(staged).map_err(|(secret, path, why)| {
+                Error::Generate(cannot_write(&secret, &path, &why))
+            })?;
             // A closed stdout must not panic sesame (println! would).
             let mut out = std::io::stdout().lock();
             for p in &wrote {
                 let _ = writeln!(out, "{}", crate::shown::path(p));
-            }
-            if !problems.is_empty() {
-                return Err(Error::Generate(problems.join("\n")));
             }
         }
     }
@@ -246,45 +217,11 @@ pub fn draw(rule: &Generate, decoded_bytes: Option<usize>) -> Result<Secret, Str
     Ok(Secret::new(text))
 }
 
-/// A generated file written in full under a temporary name beside its own, waiting to
-/// be renamed into place.
-struct Staged {
-    secret: String,
-    dir: std::os::fd::OwnedFd,
-    temporary: std::ffi::OsString,
-    name: std::ffi::OsString,
-    path: PathBuf,
-}
-
-impl Staged {
-    /// Renames the file into place; on failure hands it back for [`Staged::abandon`].
-    fn commit(self) -> Result<PathBuf, (Staged, std::io::Error)> {
-        match nix::fcntl::renameat(
-            &self.dir,
-            self.temporary.as_os_str(),
-            &self.dir,
-            self.name.as_os_str(),
-        ) {
-            Ok(()) => Ok(self.path),
-            Err(e) => Err((self, e.into())),
-        }
-    }
-
-    /// Removes the temporary file.
-    fn abandon(self) {
-        let _ = nix::unistd::unlinkat(
-            &self.dir,
-            self.temporary.as_os_str(),
-            nix::unistd::UnlinkatFlags::NoRemoveDir,
-        );
-    }
-}
-
 /// Writes `value` (and a newline when `newline`) to a new temporary file beside `path`,
-/// mode 0600, synced, in a 0700 directory. Returns `None`, and writes nothing, when
-/// something is at `path` and `force` is off; with `force`, only a regular file there
-/// may be replaced (with `--force` a FIFO there is refused, not waited on), and the new
-/// file gets its owner.
+/// mode 0600, synced, in a 0700 directory ([`crate::stage`]). Returns `None`, and writes
+/// nothing, when something is at `path` and `force` is off; with `force`, only a regular
+/// file there may be replaced (with `--force` a FIFO there is refused, not waited on), and
+/// as root the new file gets its owner.
 ///
 /// As root, `--out` is walked by [`crate::walk`]'s rules, as an `inject.file` is: a link
 /// is followed only where root made it and the file's directory must be one only root
@@ -293,11 +230,12 @@ impl Staged {
 /// elsewhere. Any other user writes with its own rights, by path. The rename replaces
 /// the name; nothing is ever written through a link or into an existing file.
 fn stage(
+    secret: &str,
     path: &Path,
     value: &Secret,
     newline: bool,
     force: bool,
-) -> std::io::Result<Option<Staged>> {
+) -> Result<Option<Staged>, String> {
     use nix::fcntl::{AtFlags, OFlag, openat};
     use nix::sys::stat::{Mode, SFlag, fstatat};
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -306,79 +244,62 @@ fn stage(
     } else {
         dir
     };
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("not a file path"))?;
+    let name = path.file_name().ok_or("not a file path")?;
     let root = nix::unistd::geteuid().is_root();
-    let dir_fd: std::os::fd::OwnedFd = if root {
+    let (dir_fd, created) = if root {
         let trust = crate::walk::Trust::current();
-        let (d, _created) = crate::walk::open_dir(dir, &trust, crate::walk::Missing::Create(0o700))
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
-        match &d.guard {
-            crate::walk::Guard::Closed => {}
+        let (d, created) = crate::walk::open_dir(dir, &trust, crate::walk::Missing::Create(0o700))
+            .map_err(|e| e.to_string())?;
+        let refused = match &d.guard {
+            crate::walk::Guard::Closed => None,
             crate::walk::Guard::Sticky => {
-                return Err(std::io::Error::other(format!(
-                    "{} can be written by others (sticky, like /tmp); as root, generate \
-                     writes only into a directory only root can write",
-                    crate::shown::path(&d.path)
-                )));
+                Some("can be written by others (sticky, like /tmp)".into())
             }
-            crate::walk::Guard::Open(why) => {
-                return Err(std::io::Error::other(format!(
-                    "{} {why}; as root, generate writes only into a directory only root \
-                     can write",
-                    crate::shown::path(&d.path)
-                )));
-            }
+            crate::walk::Guard::Open(why) => Some(why.clone()),
+        };
+        if let Some(why) = refused {
+            return Err(format!(
+                "{} {why}; as root, generate writes only into a directory only root can write",
+                crate::shown::path(&d.path)
+            ));
         }
-        std::rc::Rc::try_unwrap(d.fd).map_err(|_| std::io::Error::other("directory shared"))?
+        (d.fd, created)
     } else {
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
-            .create(dir)?;
-        openat(
+            .create(dir)
+            .map_err(|e| e.to_string())?;
+        let fd = openat(
             nix::fcntl::AT_FDCWD,
             dir,
             OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
             Mode::empty(),
-        )?
+        )
+        .map_err(|e| e.desc().to_lowercase())?;
+        (Rc::new(fd), Vec::new())
     };
     // What is at the name now: nothing, a file to keep (no --force) or to replace.
-    let owner = match fstatat(&dir_fd, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+    let owner = match fstatat(&*dir_fd, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
         Ok(_) if !force => return Ok(None),
         Ok(st)
             if SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) != SFlag::S_IFREG =>
         {
-            return Err(std::io::Error::other("is not a regular file"));
+            return Err("is not a regular file".into());
         }
         Ok(st) => Some((st.st_uid, st.st_gid)),
         Err(nix::errno::Errno::ENOENT) => None,
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e.desc().to_lowercase()),
     };
-    let (temporary, fd) = create_temporary(&dir_fd, name)?;
-    let staged = Staged {
-        secret: String::new(),
-        dir: dir_fd,
-        temporary,
-        name: name.to_owned(),
-        path: path.to_path_buf(),
+    let mut staged = Staged::new(secret, path, dir_fd, name, created);
+    let parts: &[&[u8]] = if newline {
+        &[value.expose().as_bytes(), b"\n"]
+    } else {
+        &[value.expose().as_bytes()]
     };
-    let written = (|| {
-        let mut f = std::fs::File::from(fd);
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        // `--force` replaces the value, not who may read it (a file chowned to the
-        // program's user stays the program's).
-        if let (true, Some((uid, gid))) = (root, owner) {
-            nix::unistd::fchown(&f, Some(uid.into()), Some(gid.into()))?;
-        }
-        f.write_all(value.expose().as_bytes())?;
-        if newline {
-            f.write_all(b"\n")?;
-        }
-        f.sync_all()
-    })();
-    match written {
+    // `--force` replaces the value, not who may read it (a file chowned to the
+    // program's user stays the program's).
+    match staged.write(parts, 0o600, owner.filter(|_| root)) {
         Ok(()) => Ok(Some(staged)),
         Err(e) => {
             staged.abandon();
@@ -387,31 +308,9 @@ fn stage(
     }
 }
 
-/// A new file beside `name` in `dir`, under a random name no one else has (`O_EXCL`).
-fn create_temporary(
-    dir: &std::os::fd::OwnedFd,
-    name: &std::ffi::OsStr,
-) -> std::io::Result<(std::ffi::OsString, std::os::fd::OwnedFd)> {
-    use nix::fcntl::{OFlag, openat};
-    use nix::sys::stat::Mode;
-    for _ in 0..16 {
-        let mut raw = [0u8; 8];
-        random(&mut raw).map_err(std::io::Error::other)?;
-        let mut temporary = std::ffi::OsString::from(".");
-        temporary.push(name);
-        temporary.push(format!(".sesame-{:016x}", u64::from_ne_bytes(raw)));
-        match openat(
-            dir,
-            temporary.as_os_str(),
-            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-            Mode::from_bits_truncate(0o600),
-        ) {
-            Ok(fd) => return Ok((temporary, fd)),
-            Err(nix::errno::Errno::EEXIST) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(std::io::Error::other("cannot create a temporary file"))
+/// One line of a failure to write a generated file.
+fn cannot_write(secret: &str, path: &Path, why: &str) -> String {
+    format!("{secret}: cannot write {}: {why}", crate::shown::path(path))
 }
 
 #[cfg(test)]

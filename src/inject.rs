@@ -9,16 +9,14 @@ use crate::error::Error;
 use crate::manifest::Manifest;
 use crate::resolve::{Outcome, environment_prefix};
 use crate::secret::Secret;
-use crate::validate::Report;
+use crate::stage::{self, Staged};
+use crate::validate::{Report, Verdict};
 use crate::walk::{self, Guard, Missing, Trust, WalkError};
 use nix::errno::Errno;
-use nix::fcntl::{AtFlags, OFlag, openat, renameat};
-use nix::sys::stat::{Mode, SFlag, fchmod, fstatat};
-use nix::unistd::{AccessFlags, Gid, Uid, UnlinkatFlags, faccessat, fchown, unlinkat};
-use std::ffi::{CStr, OsStr, OsString};
-use std::fs::File;
-use std::io::Write;
-use std::os::fd::OwnedFd;
+use nix::fcntl::AtFlags;
+use nix::sys::stat::{SFlag, fstatat};
+use nix::unistd::{AccessFlags, faccessat};
+use std::ffi::{CStr, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use zeroize::Zeroizing;
@@ -187,25 +185,30 @@ pub fn write_files(report: &Report, owner: Option<(u32, u32)>) -> Result<(), Err
             Err(e) => problems.push(failed(name, path, &e)),
         }
     }
-    problems.extend(same_file(&staged));
-    if problems.is_empty() {
-        let mut staged = staged.into_iter();
-        while let Some(s) = staged.next() {
-            if let Err(e) = s.commit() {
-                problems.push(failed(&s.secret, &s.target, &e));
-                staged.by_ref().rev().for_each(Staged::abandon);
-                s.abandon();
-                break;
-            }
-        }
-    } else {
-        staged.into_iter().rev().for_each(Staged::abandon);
+    for (first, later) in stage::same_files(&staged) {
+        let (a, b) = (&staged[first], &staged[later]);
+        problems.push(failed(
+            &b.secret,
+            &b.path,
+            &same_file_as(&a.secret, &a.path),
+        ));
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Inject(problems.join("\n")))
+    if !problems.is_empty() {
+        stage::abandon_all(staged);
+        return Err(Error::Inject(problems.join("\n")));
     }
+    stage::commit_all(staged)
+        .map(drop)
+        .map_err(|(secret, path, why)| Error::Inject(failed(&secret, &path, &why)))
+}
+
+/// Why a second `inject.file` cannot be written: it is the first one's file under
+/// another path.
+fn same_file_as(secret: &str, path: &Path) -> String {
+    format!(
+        "it is the same file as {secret}'s inject.file {}; each secret needs a file of its own",
+        crate::shown::path(path)
+    )
 }
 
 /// What `write_files` would refuse, without writing anything: for `check`. Each problem
@@ -230,42 +233,38 @@ pub fn file_problems(report: &Report) -> Vec<(usize, String)> {
             ));
         }
     }
-    // Two targets that are one file under two paths (see `same_file`), where their
-    // directories exist already; a launch finds the rest once it has made them.
-    let mut ids: Vec<((u64, u64, &OsStr), usize)> = report
-        .verdicts
-        .iter()
-        .enumerate()
-        .filter_map(|(i, v)| {
-            let (Outcome::Found(_), Some((path, _))) =
-                (&v.resolved.outcome, &v.resolved.spec.inject_file)
-            else {
-                return None;
-            };
-            let (dir, name) = split(path).ok()?;
-            let st = nix::sys::stat::stat(dir).ok()?;
-            Some(((st.st_dev, st.st_ino, name), i))
-        })
-        .collect();
-    ids.sort_unstable();
-    for w in ids.windows(2).filter(|w| w[0].0 == w[1].0) {
-        let (a, b) = (&report.verdicts[w[0].1], &report.verdicts[w[1].1]);
+    // Two targets that are one file under two paths (see `stage::same_files`), where
+    // their directories exist already; a launch finds the rest once it has made them.
+    let verdicts = &report.verdicts;
+    for (first, later) in crate::repeats(verdicts, existing_target) {
+        let (a, b) = (&verdicts[first], &verdicts[later]);
         if let (Some((pa, _)), Some((pb, _))) =
             (&a.resolved.spec.inject_file, &b.resolved.spec.inject_file)
         {
             out.push((
-                w[1].1,
+                later,
                 format!(
-                    "inject.file {}: it is the same file as {}'s inject.file {}; each secret needs a file of its own",
+                    "inject.file {}: {}",
                     crate::shown::path(pb),
-                    a.name(),
-                    crate::shown::path(pa)
+                    same_file_as(a.name(), pa)
                 ),
             ));
         }
     }
     out.sort_by_key(|(i, _)| *i);
     out
+}
+
+/// Which file a found secret's `inject.file` is, where its directory exists already:
+/// the directory's device and inode, and the name in it.
+fn existing_target<'v>(v: &'v Verdict<'_>) -> Option<(u64, u64, &'v OsStr)> {
+    let (Outcome::Found(_), Some((path, _))) = (&v.resolved.outcome, &v.resolved.spec.inject_file)
+    else {
+        return None;
+    };
+    let (dir, name) = split(path).ok()?;
+    let st = nix::sys::stat::stat(dir).ok()?;
+    Some((st.st_dev, st.st_ino, name))
 }
 
 /// The `inject.file`s to write: secret name, path, value, mode.
@@ -394,66 +393,6 @@ fn probe(path: &Path, trust: &Trust) -> Result<(), String> {
     }
 }
 
-/// Two `inject.file`s that name one file by different paths (`/run/app/x` and
-/// `/var/run/app/x`, where `/var/run` links to `/run`): the manifest check compares
-/// the paths as written, so only the opened directories can tell. The second rename
-/// would silently replace the first secret's value with the second's.
-fn same_file(staged: &[Staged]) -> Vec<String> {
-    let id = |s: &Staged| {
-        nix::sys::stat::fstat(&*s.dir)
-            .ok()
-            .map(|st| (st.st_dev, st.st_ino, s.name.clone()))
-    };
-    let mut ids: Vec<(_, usize)> = staged
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| Some((id(s)?, i)))
-        .collect();
-    ids.sort_unstable();
-    ids.windows(2)
-        .filter(|w| w[0].0 == w[1].0)
-        .map(|w| {
-            let (a, b) = (&staged[w[0].1], &staged[w[1].1]);
-            let why = format!(
-                "it is the same file as {}'s inject.file {}; each secret needs a file of its own",
-                a.secret,
-                crate::shown::path(&a.target)
-            );
-            failed(&b.secret, &b.target, &why)
-        })
-        .collect()
-}
-
-/// One `inject.file` written to its temporary name, ready to be renamed into place.
-struct Staged {
-    secret: String,
-    target: std::path::PathBuf,
-    dir: std::rc::Rc<OwnedFd>,
-    tmp: OsString,
-    name: OsString,
-    created: Vec<walk::Created>,
-}
-
-impl Staged {
-    fn commit(&self) -> Result<(), String> {
-        renameat(
-            &self.dir,
-            self.tmp.as_os_str(),
-            &self.dir,
-            self.name.as_os_str(),
-        )
-        .map_err(|e| e.desc().to_lowercase())
-    }
-
-    /// Removes the temporary file and the directories made for it.
-    fn abandon(self) {
-        let _ = unlinkat(&self.dir, self.tmp.as_os_str(), UnlinkatFlags::NoRemoveDir);
-        for c in self.created.into_iter().rev() {
-            c.remove();
-        }
-    }
-}
-
 /// Walks to the target's directory (creating what is missing), checks it, and writes
 /// the value to a new temporary file there with its mode and owner, synced to disk.
 fn stage(
@@ -471,31 +410,10 @@ fn stage(
             WalkError::NotFound => NOT_A_DIRECTORY.to_owned(),
             e => e.to_string(),
         })?;
-    let mut staged = Staged {
-        secret: secret.to_owned(),
-        target: path.to_path_buf(),
-        tmp: OsString::new(),
-        name: name.to_owned(),
-        dir: std::rc::Rc::clone(&dir.fd),
-        created,
-    };
-    let checked = closed(&dir).and_then(|()| replaceable(&dir, name));
-    let written = checked.and_then(|()| {
-        let (tmp, fd) = create_temporary(&dir, name)?;
-        staged.tmp = tmp;
-        let mut f = File::from(fd);
-        let set_up = (|| -> nix::Result<()> {
-            // Set explicitly: the umask may have narrowed the mode given at creation.
-            if let Some((uid, gid)) = owner {
-                fchown(&f, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)))?;
-            }
-            fchmod(&f, Mode::from_bits_truncate(mode))
-        })();
-        set_up.map_err(|e| e.desc().to_lowercase())?;
-        f.write_all(value.expose().as_bytes())
-            .and_then(|()| f.sync_all())
-            .map_err(|e| e.to_string())
-    });
+    let mut staged = Staged::new(secret, path, std::rc::Rc::clone(&dir.fd), name, created);
+    let written = closed(&dir)
+        .and_then(|()| replaceable(&dir, name))
+        .and_then(|()| staged.write(&[value.expose().as_bytes()], mode, owner));
     match written {
         Ok(()) => Ok(staged),
         Err(e) => {
@@ -503,33 +421,6 @@ fn stage(
             Err(e)
         }
     }
-}
-
-/// Creates `.NAME.sesame-RANDOM` in `dir`, new (`O_EXCL`), never through a link, 0600.
-fn create_temporary(dir: &walk::Dir, name: &OsStr) -> Result<(OsString, OwnedFd), String> {
-    for _ in 0..8 {
-        let mut random = [0u8; 8];
-        getrandom::fill(&mut random).map_err(|e| e.to_string())?;
-        let mut tmp = OsString::from(".");
-        tmp.push(name);
-        tmp.push(".sesame-");
-        for b in random {
-            tmp.push(format!("{b:02x}"));
-        }
-        let flags =
-            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-        match openat(
-            &dir.fd,
-            tmp.as_os_str(),
-            flags,
-            Mode::from_bits_truncate(0o600),
-        ) {
-            Ok(fd) => return Ok((tmp, fd)),
-            Err(Errno::EEXIST) => continue,
-            Err(e) => return Err(e.desc().to_lowercase()),
-        }
-    }
-    Err("cannot create a temporary file".into())
 }
 
 #[cfg(test)]

@@ -42,6 +42,7 @@ pub mod resolve;
 pub mod secret;
 pub mod settings;
 pub mod shown;
+pub mod stage;
 pub mod strength;
 pub mod user;
 pub mod validate;

@@ -346,7 +346,7 @@ fn generate_writes_every_file_or_none_when_the_disk_is_full() {
         c.run(&args)
             .code(78)
             .stderr_has("BIG: cannot write")
-            .stderr_has("No space left on device");
+            .stderr_has("no space left on device");
         let left = std::fs::read_to_string(c.path().join("left")).unwrap();
         let values = std::fs::read_to_string(c.path().join("values")).unwrap();
         if force {
