@@ -646,20 +646,6 @@ emptyhome:x:1002:1002:::/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
 ";
 
-const GROUP: &str = "\
-root:x:0:
-daemon:x:1:
-app:x:1000:
-audio:x:29:app
-video:x:44:app,nobody
-staff:x:50:
-nogroup:x:65534:
-";
-
-/// Mounts $1 over /etc/passwd and $2 over /etc/group, then runs the rest.
-const WITH_ETC: &str = "set -e\nmount --bind \"$1\" /etc/passwd\nmount --bind \"$2\" /etc/group\n\
-                        shift 2\nexec \"$@\"\n";
-
 /// What the command reports: ids, groups, HOME, USER, LOGNAME, a kept variable, the
 /// open descriptors.
 const WHOAMI: &str = "echo cwd=$(pwd) umask=$(umask) uid=$(id -u) gid=$(id -g) groups=$(id -G) HOME=${HOME-unset} \
@@ -667,14 +653,14 @@ const WHOAMI: &str = "echo cwd=$(pwd) umask=$(umask) uid=$(id -u) gid=$(id -g) g
 
 /// `gosu SPEC` and `sesame --user SPEC --`, with the test's passwd and group files.
 fn user_prefixes(d: &Dir, spec: &str) -> [Vec<String>; 2] {
-    user_prefixes_with(d, spec, PASSWD, GROUP)
+    user_prefixes_with(d, spec, PASSWD, common::TEST_GROUP)
 }
 
 /// [`user_prefixes`] with other passwd and group files.
 fn user_prefixes_with(d: &Dir, spec: &str, passwd: &str, group: &str) -> [Vec<String>; 2] {
     let passwd = d.file("etc/passwd", passwd, 0o644);
     let group = d.file("etc/group", group, 0o644);
-    let script = d.file("with_etc.sh", WITH_ETC, 0o755);
+    let script = d.file("with_etc.sh", common::WITH_ETC, 0o755);
     let etc = argv(
         &["unshare", "--mount", "sh"],
         &[
@@ -781,7 +767,7 @@ fn malformed_passwd_lines_that_gosu_fills_with_zeros_are_skipped() {
         format!("{PASSWD}short:x:4401\nextra:x:4402:4402::/home/extra:/bin/sh:more\n+nis::::::\n");
     let run = |spec: &str| {
         let d = Dir::new();
-        let [gosu, ses] = user_prefixes_with(&d, spec, &passwd, GROUP);
+        let [gosu, ses] = user_prefixes_with(&d, spec, &passwd, common::TEST_GROUP);
         let g = d.run(&with(&gosu, &["sh", "-c", WHOAMI]), &ENV);
         let s = d.run(&with(&ses, &["sh", "-c", WHOAMI]), &ENV);
         (g, s)

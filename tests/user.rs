@@ -28,26 +28,12 @@ app:x:1000:1000:The App:/home/app:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
 ";
 
-const GROUP: &str = "\
-root:x:0:
-daemon:x:1:
-app:x:1000:
-audio:x:29:app
-video:x:44:app,nobody
-staff:x:50:
-nogroup:x:65534:
-";
-
-/// Mounts $1 over /etc/passwd and $2 over /etc/group, then runs the rest.
-const WITH_ETC: &str = "set -e\nmount --bind \"$1\" /etc/passwd\nmount --bind \"$2\" /etc/group\n\
-                        shift 2\nexec \"$@\"\n";
-
-/// A case whose sesame sees [`PASSWD`] and [`GROUP`] as the system's files.
+/// A case whose sesame sees [`PASSWD`] and [`common::TEST_GROUP`] as the system's files.
 fn matrix_case() -> Case {
     let mut c = Case::with_secrets();
     let passwd = c.file("etc/passwd", PASSWD.as_bytes());
-    let group = c.file("etc/group", GROUP.as_bytes());
-    let script = c.file("with_etc.sh", WITH_ETC.as_bytes());
+    let group = c.file("etc/group", common::TEST_GROUP.as_bytes());
+    let script = c.file("with_etc.sh", common::WITH_ETC.as_bytes());
     let (script, passwd, group) = (
         script.to_str().unwrap().to_owned(),
         passwd.to_str().unwrap().to_owned(),

@@ -572,3 +572,22 @@ while not got and time.time() < deadline:
 time.sleep(1)
 print("sigint", len(got), flush=True)
 "#;
+
+// --- /etc/passwd and /etc/group in a private mount namespace ---------------------------
+
+/// The `/etc/group` the `--user` tests (tests/user.rs, tests/differential.rs) mount over
+/// the system's: `app` and `nobody` with supplementary groups, and unused ones.
+pub const TEST_GROUP: &str = "\
+root:x:0:
+daemon:x:1:
+app:x:1000:
+audio:x:29:app
+video:x:44:app,nobody
+staff:x:50:
+nogroup:x:65534:
+";
+
+/// Mounts $1 over /etc/passwd and $2 over /etc/group, then runs the rest (inside
+/// `unshare --mount`: the system's files are never touched).
+pub const WITH_ETC: &str = "set -e\nmount --bind \"$1\" /etc/passwd\nmount --bind \"$2\" /etc/group\n\
+                            shift 2\nexec \"$@\"\n";
