@@ -10,7 +10,7 @@
 
 mod common;
 use common::Case;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -361,15 +361,7 @@ fn a_stopped_store_fails_fast_naming_the_endpoint() {
 #[test]
 fn a_store_that_never_answers_fails_within_remote_timeout() {
     let m = moto_or_skip!();
-    // Accepts connections and never answers.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for s in listener.incoming() {
-            held.push(s);
-        }
-    });
+    let port = common::silent_server();
     let mut c = m.case();
     c.env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"));
     c.manifest("version: 1\nremote_timeout: 2s\nsecrets:\n  A: {aws_secretsmanager: {id: x}}\n");
@@ -419,9 +411,7 @@ fn credentials_endpoint(m: &Moto, token: &str) -> (String, std::sync::mpsc::Rece
     std::thread::spawn(move || {
         for s in listener.incoming() {
             let mut s = s.unwrap();
-            let mut buf = [0u8; 4096];
-            let n = s.read(&mut buf).unwrap_or(0);
-            let req = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let req = common::read_http_request(&mut s).map_or(String::new(), |(head, _)| head);
             let authorized = req
                 .lines()
                 .any(|l| l.eq_ignore_ascii_case(&format!("authorization: {token}")));
@@ -514,32 +504,7 @@ fn scripted_endpoint(
     std::thread::spawn(move || {
         for s in listener.incoming() {
             let mut s = s.unwrap();
-            // Read the whole request: headers, then content-length bytes of body.
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            let body_len = loop {
-                let n = s.read(&mut chunk).unwrap_or(0);
-                if n == 0 {
-                    break None;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .map_or(0, |v| v.trim().parse().unwrap_or(0));
-                    while buf.len() < end + 4 + len {
-                        let n = s.read(&mut chunk).unwrap_or(0);
-                        if n == 0 {
-                            break;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                    }
-                    break Some(len);
-                }
-            };
-            if body_len.is_none() {
+            if common::read_http_request(&mut s).is_none() {
                 continue;
             }
             let (status, body) = answer(counted.fetch_add(1, Ordering::SeqCst));
@@ -606,9 +571,7 @@ fn imds_endpoint(m: &Moto) -> (String, std::sync::mpsc::Receiver<String>) {
         const TOKEN: &str = "imds-session-token-planted-Pq4";
         for s in listener.incoming() {
             let mut s = s.unwrap();
-            let mut buf = [0u8; 4096];
-            let n = s.read(&mut buf).unwrap_or(0);
-            let req = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let req = common::read_http_request(&mut s).map_or(String::new(), |(head, _)| head);
             let first = req.lines().next().unwrap_or("").to_owned();
             let _ = tx.send(first.clone());
             let has_token = req

@@ -354,14 +354,7 @@ fn throttling_and_server_errors_are_retried_then_the_read_succeeds() {
 
 #[test]
 fn a_vault_that_never_answers_fails_within_remote_timeout() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for s in listener.incoming() {
-            held.push(s);
-        }
-    });
+    let port = common::silent_server();
     let mut c = case_with_token("hvs.static-token-planted-Yy60");
     c.env("VAULT_ADDR", format!("http://127.0.0.1:{port}"));
     c.manifest("version: 1\nremote_timeout: 2s\nsecrets:\n  A: {vault: {path: app/db}}\n");
@@ -769,36 +762,15 @@ fn manifest_checks_vault_locations() {
 /// tests/aws.rs): names under `/found/` have a value, the others are unknown.
 #[cfg(feature = "aws")]
 fn fake_ssm(value: &'static str) -> String {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut s) = stream else { continue };
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            let body = loop {
-                let n = s.read(&mut chunk).unwrap_or(0);
-                if n == 0 {
-                    break None;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                let text = String::from_utf8_lossy(&buf).into_owned();
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let len = text[..end]
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse::<usize>().unwrap())
-                        })
-                        .unwrap_or(0);
-                    if buf.len() >= end + 4 + len {
-                        break Some(buf[end + 4..end + 4 + len].to_vec());
-                    }
-                }
+            let Some((_, body)) = common::read_http_request(&mut s) else {
+                continue;
             };
-            let Some(body) = body else { continue };
             let req: Value = serde_json::from_slice(&body).unwrap();
             let names: Vec<String> = req["Names"]
                 .as_array()

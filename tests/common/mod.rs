@@ -591,3 +591,55 @@ nogroup:x:65534:
 /// `unshare --mount`: the system's files are never touched).
 pub const WITH_ETC: &str = "set -e\nmount --bind \"$1\" /etc/passwd\nmount --bind \"$2\" /etc/group\n\
                             shift 2\nexec \"$@\"\n";
+
+// --- stand-in HTTP servers (the aws and vault tests) -----------------------------------
+
+/// Reads one HTTP/1.1 request from `s`: its head as text (request line and headers) and
+/// `content-length` bytes of body. `None` when the connection closes before the head
+/// ends.
+pub fn read_http_request(s: &mut std::net::TcpStream) -> Option<(String, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let end = loop {
+        let n = s.read(&mut chunk).unwrap_or(0);
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    while buf.len() < end + 4 + len {
+        let n = s.read(&mut chunk).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = buf[end + 4..].iter().take(len).copied().collect();
+    Some((head, body))
+}
+
+/// A server on 127.0.0.1 that accepts every connection and never answers (a store that
+/// hangs); returns its port.
+pub fn silent_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming() {
+            held.push(s);
+        }
+    });
+    port
+}
